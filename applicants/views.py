@@ -1,0 +1,176 @@
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth import login
+from django.contrib.auth import views as auth_views
+from django.contrib.auth.decorators import login_not_required
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils.encoding import force_str
+from django.utils.http import urlsafe_base64_decode
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_http_methods
+
+from permits.access import family_of, get_student_for
+
+from . import services
+from .forms import (
+    AcceptInvitationForm,
+    EmailLoginForm,
+    FamilyForm,
+    GuardianForm,
+    InviteGuardianForm,
+    OutboxPasswordResetForm,
+    SignUpForm,
+    StudentForm,
+)
+from .models import User
+
+
+def _remember_language(response: HttpResponse, language: str) -> HttpResponse:
+    response.set_cookie(
+        settings.LANGUAGE_COOKIE_NAME, language, max_age=365 * 24 * 3600,
+        secure=settings.LANGUAGE_COOKIE_SECURE, samesite=settings.LANGUAGE_COOKIE_SAMESITE,
+    )
+    return response
+
+
+class LoginView(auth_views.LoginView):
+    form_class = EmailLoginForm
+    redirect_authenticated_user = True
+
+    def form_valid(self, form):
+        response = super().form_valid(form)
+        user = form.get_user()
+        if user.family_id:
+            # A guardian sees the portal in the family's language from the first page.
+            _remember_language(response, user.family.preferred_language)
+        return response
+
+
+login_view = login_not_required(LoginView.as_view())
+
+
+class PasswordResetView(auth_views.PasswordResetView):
+    form_class = OutboxPasswordResetForm
+
+
+@login_not_required
+@require_http_methods(["GET", "POST"])
+def signup(request: HttpRequest) -> HttpResponse:
+    if request.user.is_authenticated:
+        return redirect("family_dashboard")
+    form = SignUpForm(request.POST or None, initial={"language": request.LANGUAGE_CODE})
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            services.register_family(
+                email=data["email"], password=data["password1"], first_name=data["first_name"],
+                last_name=data["last_name"], phone=data["phone"], language=data["language"],
+            )
+        except services.AccountError as error:
+            form.add_error("email", str(error))
+        else:
+            response = render(request, "applicants/signup_done.html", {"email": data["email"]})
+            return _remember_language(response, data["language"])
+    return render(request, "applicants/signup_form.html", {"form": form})
+
+
+@login_not_required
+def verify_email(request: HttpRequest, uidb64: str, token: str) -> HttpResponse:
+    try:
+        user = User.objects.get(pk=int(force_str(urlsafe_base64_decode(uidb64))))
+    except (ValueError, TypeError, OverflowError, User.DoesNotExist):
+        user = None
+    if user is not None and services.confirm_email(user=user, token=token):
+        login(request, user, backend="applicants.backends.EmailBackend")
+        messages.success(request, _("Thank you: your email address is confirmed."))
+        return redirect("family_dashboard")
+    return render(request, "applicants/verify_failed.html", status=400)
+
+
+@login_not_required
+@require_http_methods(["GET", "POST"])
+def accept_invitation(request: HttpRequest, token: str) -> HttpResponse:
+    invitation = services.invitation_from_token(token)
+    if invitation is None:
+        return render(request, "applicants/invitation_invalid.html", status=404)
+    form = AcceptInvitationForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            user = services.accept_invitation(
+                invitation=invitation, password=data["password1"], first_name=data["first_name"],
+                last_name=data["last_name"], phone=data["phone"],
+            )
+        except services.AccountError as error:
+            messages.error(request, str(error))
+        else:
+            login(request, user, backend="applicants.backends.EmailBackend")
+            messages.success(request, _("Welcome! You now share this family's account."))
+            return _remember_language(redirect("family_dashboard"), user.family.preferred_language)
+    return render(
+        request, "applicants/invitation_accept.html", {"form": form, "invitation": invitation}
+    )
+
+
+@require_http_methods(["GET", "POST"])
+def family_profile(request: HttpRequest) -> HttpResponse:
+    family = family_of(request.user)
+    family_form = FamilyForm(request.POST or None, instance=family, prefix="family")
+    guardian_form = GuardianForm(request.POST or None, instance=request.user, prefix="me")
+    if request.method == "POST" and family_form.is_valid() and guardian_form.is_valid():
+        family_form.save()
+        guardian_form.save()
+        messages.success(request, _("Your family profile is saved."))
+        return _remember_language(redirect("family_dashboard"), family.preferred_language)
+    return render(
+        request,
+        "applicants/family_form.html",
+        {
+            "family_form": family_form,
+            "guardian_form": guardian_form,
+            "guardians": family.guardians.all(),
+            "invitations": family.invitations.filter(accepted_at__isnull=True),
+            "invite_form": InviteGuardianForm(),
+        },
+    )
+
+
+@require_http_methods(["POST"])
+def invite_guardian(request: HttpRequest) -> HttpResponse:
+    family = family_of(request.user)
+    form = InviteGuardianForm(request.POST)
+    if form.is_valid():
+        try:
+            services.invite_guardian(family=family, email=form.cleaned_data["email"], by=request.user)
+        except services.AccountError as error:
+            messages.error(request, str(error))
+        else:
+            messages.success(request, _("Invitation sent to %(email)s.") % form.cleaned_data)
+    else:
+        messages.error(request, _("Enter a valid email address."))
+    return redirect("family_profile")
+
+
+@require_http_methods(["GET", "POST"])
+def student_create(request: HttpRequest) -> HttpResponse:
+    family = family_of(request.user)
+    form = StudentForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        student = form.save(commit=False)
+        student.family = family
+        student.save()
+        messages.success(request, _("%(name)s was added.") % {"name": student.full_name})
+        return redirect("family_dashboard")
+    return render(request, "applicants/student_form.html", {"form": form})
+
+
+@require_http_methods(["GET", "POST"])
+def student_edit(request: HttpRequest, pk: int) -> HttpResponse:
+    student = get_student_for(request.user, pk)
+    form = StudentForm(request.POST or None, instance=student)
+    if request.method == "POST" and form.is_valid():
+        form.save()
+        messages.success(request, _("%(name)s was updated.") % {"name": student.full_name})
+        return redirect("family_dashboard")
+    return render(request, "applicants/student_form.html", {"form": form, "student": student})

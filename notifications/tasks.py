@@ -1,0 +1,43 @@
+from datetime import timedelta
+
+from celery import shared_task
+from django.utils import timezone
+
+from . import emails
+from .models import OutboxEmail
+
+MAX_ATTEMPTS = 8
+# Pending longer than this means the task message was lost (broker down at queue
+# time, worker killed): the sweeper hands it to a worker again.
+STALE_AFTER = timedelta(minutes=2)
+
+
+@shared_task(bind=True, max_retries=MAX_ATTEMPTS, acks_late=True)
+def deliver_email_task(self, email_id: int) -> str:
+    """Deliver one outbox email; retried with exponential backoff on SMTP errors."""
+    try:
+        emails.deliver(email_id)
+    except OutboxEmail.DoesNotExist:
+        return "missing"
+    except emails.AlreadySent:
+        return "already sent"
+    except Exception as exc:
+        if self.request.retries >= MAX_ATTEMPTS:
+            emails.mark_failed(email_id)
+            return "failed"
+        raise self.retry(exc=exc, countdown=min(2 ** self.request.retries * 15, 3600)) from exc
+    return "sent"
+
+
+@shared_task
+def sweep_outbox_task() -> int:
+    """Re-dispatch every email still pending after a few minutes. Safe to run anytime:
+    delivery itself refuses to send a message twice."""
+    cutoff = timezone.now() - STALE_AFTER
+    stale = OutboxEmail.objects.filter(status=OutboxEmail.Status.PENDING, queued_at__lt=cutoff)
+    stale = stale.filter(attempts__lt=MAX_ATTEMPTS).values_list("pk", flat=True)
+    count = 0
+    for email_id in stale.iterator():
+        if emails.dispatch(email_id):
+            count += 1
+    return count

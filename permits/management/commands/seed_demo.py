@@ -1,0 +1,236 @@
+"""Demo data for `make run`: a district, schools, seats, staff and a few families with
+packets in several states. Packets go through the same services a parent uses."""
+
+import io
+from datetime import date
+
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.core.management.base import BaseCommand
+from django.db import transaction
+from django.utils import timezone
+
+from applicants.models import Family, Grade, Student, User
+from permits import services
+from permits.defaults import install_defaults
+from permits.models import (
+    District,
+    DocumentRule,
+    Permit,
+    PermitKind,
+    Reason,
+    School,
+    SchoolYear,
+    SeatAllocation,
+)
+
+PASSWORD = "demo-portal-2026"
+
+SCHOOLS = [
+    ("Lincoln Elementary", "LIN", Grade.TK, Grade.G5),
+    ("Roosevelt Elementary", "ROO", Grade.TK, Grade.G5),
+    ("Jefferson Middle School", "JEF", Grade.G6, Grade.G8),
+    ("Valle Verde High School", "PVH", Grade.G9, Grade.G12),
+]
+
+
+def sample_pdf(title: str) -> bytes:
+    """A small, valid one-page PDF standing in for a scanned document."""
+    text = title.replace("(", "").replace(")", "")
+    stream = f"BT /F1 18 Tf 72 720 Td ({text}) Tj ET".encode()
+    objects = [
+        b"<< /Type /Catalog /Pages 2 0 R >>",
+        b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
+        b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Contents 4 0 R "
+        b"/Resources << /Font << /F1 5 0 R >> >> >>",
+        b"<< /Length %d >>\nstream\n" % len(stream) + stream + b"\nendstream",
+        b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>",
+    ]
+    out = io.BytesIO()
+    out.write(b"%PDF-1.4\n")
+    offsets = []
+    for number, body in enumerate(objects, start=1):
+        offsets.append(out.tell())
+        out.write(b"%d 0 obj\n" % number + body + b"\nendobj\n")
+    xref = out.tell()
+    out.write(b"xref\n0 %d\n0000000000 65535 f \n" % (len(objects) + 1))
+    for offset in offsets:
+        out.write(b"%010d 00000 n \n" % offset)
+    out.write(b"trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n" % (len(objects) + 1, xref))
+    return out.getvalue()
+
+
+class Command(BaseCommand):
+    help = "Load demo data (district, schools, staff, families with packets) and print the logins."
+
+    def add_arguments(self, parser):
+        parser.add_argument("--if-empty", action="store_true", help="Do nothing if a district exists.")
+
+    def handle(self, *args, if_empty=False, **options):
+        if if_empty and District.objects.exists():
+            self.stdout.write("Demo data already loaded.")
+            self.print_logins()
+            return
+        with transaction.atomic():
+            self.seed()
+        self.print_logins()
+
+    def seed(self):
+        install_defaults(
+            name="Valle Verde Unified School District",
+            county="Sierra Azul",
+            street="1200 Valle Verde Blvd",
+            city="Valle Verde",
+            postal_code="90999",
+            phone="(555) 010-2000",
+            email="permits@valleverde.example",
+            county_office=(
+                "Sierra Azul County Office of Education, Interdistrict Attendance Appeals\n"
+                "400 County Center Drive, Sierra Azul, CA 90998\n(555) 010-3000"
+            ),
+            service_level_days=30,
+            policy_intro_en=(
+                "Valle Verde USD accepts inter-district and intra-district permit requests through "
+                "this portal. Requests for next school year are accepted from November 1."
+            ),
+            policy_intro_es=(
+                "Valle Verde USD recibe las solicitudes de permisos interdistritales e intradistritales "
+                "a través de este portal. Las solicitudes para el próximo año escolar se reciben a "
+                "partir del 1 de noviembre."
+            ),
+            appeal_steps_en=(
+                "Within 10 days of a denial you may ask the Director of Student Services for a review "
+                "by the district's appeal panel. You may also appeal directly to the county."
+            ),
+            appeal_steps_es=(
+                "Dentro de los 10 días posteriores a una denegación puede pedir al Director de Servicios "
+                "Estudiantiles una revisión por el panel de apelaciones del distrito. También puede "
+                "apelar directamente ante el condado."
+            ),
+        )
+        today = timezone.localdate()
+        start = today.year if today.month >= 7 else today.year - 1
+        current = SchoolYear.objects.create(
+            name=f"{start}-{str(start + 1)[2:]}",
+            first_day_of_instruction=date(start, 8, 13),
+            last_day_of_instruction=date(start + 1, 6, 4),
+            applications_open_on=date(start, 1, 15),
+            applications_close_on=date(start + 1, 5, 28),
+        )
+        upcoming = SchoolYear.objects.create(
+            name=f"{start + 1}-{str(start + 2)[2:]}",
+            first_day_of_instruction=date(start + 1, 8, 12),
+            last_day_of_instruction=date(start + 2, 6, 3),
+            applications_open_on=date(start, 11, 1),
+            applications_close_on=date(start + 2, 5, 27),
+        )
+        schools = {}
+        for name, code, low, high in SCHOOLS:
+            school = School.objects.create(name=name, code=code, lowest_grade=low, highest_grade=high)
+            schools[code] = school
+            for year in (current, upcoming):
+                SeatAllocation.objects.bulk_create(
+                    SeatAllocation(school=school, school_year=year, grade=grade, capacity=6)
+                    for grade in range(low, high + 1)
+                )
+
+        User.objects.create_superuser(
+            email="admin@valleverde.example", password=PASSWORD, first_name="Ada", last_name="Admin"
+        )
+        for email, first, last in [
+            ("technician@valleverde.example", "Teresa", "Tecnica"),
+            ("principal@valleverde.example", "Pablo", "Principal"),
+            ("director@valleverde.example", "Diana", "Directora"),
+        ]:
+            User.objects.create_user(
+                email=email, password=PASSWORD, first_name=first, last_name=last, is_staff=True,
+                email_verified_at=timezone.now(),
+            )
+
+        garcia = self.family("maria.garcia@example.com", "María", "García", "es")
+        lee = self.family("sam.lee@example.com", "Sam", "Lee", "en")
+        sofia = Student.objects.create(
+            family=garcia, legal_first_name="Sofía", legal_last_name="García", grade=Grade.G3,
+            date_of_birth=date(start - 8, 3, 14), current_school="Mesa Elementary",
+            current_district="Mesa Grande Unified",
+        )
+        mateo = Student.objects.create(
+            family=garcia, legal_first_name="Mateo", legal_last_name="García", grade=Grade.G7,
+            date_of_birth=date(start - 12, 9, 2), current_school="Mesa Intermediate",
+            current_district="Mesa Grande Unified", special_education=True,
+        )
+        jordan = Student.objects.create(
+            family=lee, legal_first_name="Jordan", legal_last_name="Lee", grade=Grade.G10,
+            date_of_birth=date(start - 15, 1, 20), current_school="Valle Verde High School",
+            current_district="Valle Verde Unified",
+        )
+        avery = Student.objects.create(
+            family=lee, legal_first_name="Avery", legal_last_name="Lee", grade=Grade.G1,
+            date_of_birth=date(start - 6, 5, 5), current_school="Lincoln Elementary",
+            current_district="Valle Verde Unified",
+        )
+        # Submitted incoming packet, complete.
+        self.packet(sofia, upcoming, PermitKind.INTER_IN, submit=True,
+                    requested_school=schools["ROO"], home_district="Mesa Grande Unified")
+        # Incoming packet submitted with the release pending.
+        self.packet(mateo, current, PermitKind.INTER_IN, submit=True, skip={"release"},
+                    requested_school=schools["JEF"], home_district="Mesa Grande Unified",
+                    release_pending=True)
+        # Outgoing packet, submitted.
+        self.packet(jordan, upcoming, PermitKind.INTER_OUT, submit=True,
+                    reason=Reason.objects.get(code="employment"),
+                    destination_district="Costa Clara Unified", destination_school="Poly High")
+        # Intra-district draft, half done.
+        self.packet(avery, upcoming, PermitKind.INTRA, submit=False, skip={"attendance_record"},
+                    school_of_residence=schools["LIN"], requested_school=schools["ROO"])
+        # A withdrawn request keeps its history.
+        withdrawn = self.packet(avery, current, PermitKind.INTRA, submit=True,
+                                school_of_residence=schools["LIN"], requested_school=schools["ROO"])
+        services.withdraw_permit(permit_id=withdrawn.pk, by=withdrawn.created_by,
+                                 note="We moved closer to Lincoln.")
+
+    def family(self, email, first, last, language) -> Family:
+        family = Family.objects.create(
+            street="7421 Orchard Lane", city="Valle Verde", postal_code="90999",
+            preferred_language=language,
+        )
+        User.objects.create_user(
+            email=email, password=PASSWORD, first_name=first, last_name=last, family=family,
+            email_verified_at=timezone.now(),
+        )
+        return family
+
+    def packet(self, student, year, kind, *, submit, skip=(), **details) -> Permit:
+        guardian = student.family.guardians.first()
+        permit = services.start_permit(
+            family=student.family, student=student, school_year=year, kind=kind, by=guardian
+        )
+        Permit.objects.filter(pk=permit.pk).update(**details)
+        permit.refresh_from_db()
+        rules = DocumentRule.objects.filter(kind=kind).select_related("document_type")
+        for rule in rules:
+            if rule.reason_id not in (None, permit.reason_id) or rule.document_type.code in skip:
+                continue
+            if rule.special_education_only and not student.special_education:
+                continue
+            upload = SimpleUploadedFile(
+                f"{rule.document_type.code}.pdf", sample_pdf(rule.document_type.name_en),
+                content_type="application/pdf",
+            )
+            services.add_document(
+                permit_id=permit.pk, document_type=rule.document_type, upload=upload, by=guardian
+            )
+        if submit:
+            services.submit_permit(permit_id=permit.pk, by=guardian)
+        return permit
+
+    def print_logins(self):
+        self.stdout.write(self.style.SUCCESS("Demo logins (password for all: %s)" % PASSWORD))
+        for email, role in [
+            ("maria.garcia@example.com", "parent (Spanish)"),
+            ("sam.lee@example.com", "parent (English)"),
+            ("technician@valleverde.example", "CWA technician"),
+            ("principal@valleverde.example", "site administrator"),
+            ("director@valleverde.example", "director"),
+            ("admin@valleverde.example", "district administrator (/admin/)"),
+        ]:
+            self.stdout.write(f"  {email:32} {role}")

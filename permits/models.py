@@ -1,0 +1,444 @@
+import secrets
+from datetime import date
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+from django.utils.translation import get_language
+from django.utils.translation import gettext_lazy as _
+
+from applicants.models import Family, Grade, Student
+
+
+class Bilingual(models.Model):
+    """Configuration text that parents read, kept in both languages."""
+
+    name_en = models.CharField(_("name (English)"), max_length=200)
+    name_es = models.CharField(_("name (Spanish)"), max_length=200)
+
+    class Meta:
+        abstract = True
+
+    @property
+    def name(self) -> str:
+        if (get_language() or "en").startswith("es") and self.name_es:
+            return self.name_es
+        return self.name_en
+
+    def __str__(self):
+        return self.name_en
+
+
+class District(models.Model):
+    """The district's configuration. There is exactly one row (pk=1)."""
+
+    name = models.CharField(_("district name"), max_length=200)
+    county = models.CharField(_("county"), max_length=100)
+    street = models.CharField(_("street address"), max_length=200)
+    city = models.CharField(_("city"), max_length=100)
+    state = models.CharField(_("state"), max_length=2, default="CA")
+    postal_code = models.CharField(_("ZIP code"), max_length=10)
+    phone = models.CharField(_("phone"), max_length=40)
+    email = models.EmailField(_("permits office email"))
+    office_name = models.CharField(
+        _("office name"), max_length=200, default="Office of Student Services"
+    )
+    county_office = models.TextField(
+        _("county board of education contact"),
+        help_text=_("Name, address and phone of the county office that hears appeals."),
+    )
+    time_zone = models.CharField(_("time zone"), max_length=64, default="America/Los_Angeles")
+    service_level_days = models.PositiveSmallIntegerField(
+        _("district decision target (days from receipt)"),
+        null=True,
+        blank=True,
+        help_text=_("The district's own deadline for every request; the earlier date applies."),
+    )
+    info_response_days = models.PositiveSmallIntegerField(
+        _("days a family has to answer an information request"), default=10
+    )
+    internal_appeal_days = models.PositiveSmallIntegerField(
+        _("days to file an internal appeal after a denial"), default=10
+    )
+    technicians_can_deny = models.BooleanField(
+        _("technicians may deny without the director's confirmation"), default=False
+    )
+    max_file_mb = models.PositiveSmallIntegerField(_("largest file (MB)"), default=10)
+    max_packet_mb = models.PositiveSmallIntegerField(_("largest packet (MB)"), default=40)
+    policy_intro_en = models.TextField(_("policy introduction (English)"), blank=True)
+    policy_intro_es = models.TextField(_("policy introduction (Spanish)"), blank=True)
+    appeal_steps_en = models.TextField(_("internal appeal steps (English)"), blank=True)
+    appeal_steps_es = models.TextField(_("internal appeal steps (Spanish)"), blank=True)
+    revocation_conditions_en = models.TextField(_("revocation conditions (English)"), blank=True)
+    revocation_conditions_es = models.TextField(_("revocation conditions (Spanish)"), blank=True)
+
+    class Meta:
+        verbose_name = _("district")
+
+    def __str__(self):
+        return self.name
+
+    @classmethod
+    def get(cls) -> "District":
+        return cls.objects.get(pk=1)
+
+    def localized(self, field: str) -> str:
+        """The Spanish or English variant of a text field, for the active language."""
+        if (get_language() or "en").startswith("es"):
+            return getattr(self, f"{field}_es") or getattr(self, f"{field}_en")
+        return getattr(self, f"{field}_en")
+
+    @property
+    def policy_intro(self) -> str:
+        return self.localized("policy_intro")
+
+    @property
+    def appeal_steps(self) -> str:
+        return self.localized("appeal_steps")
+
+    @property
+    def revocation_conditions(self) -> str:
+        return self.localized("revocation_conditions")
+
+    @property
+    def max_file_bytes(self) -> int:
+        return self.max_file_mb * 1024 * 1024
+
+    @property
+    def max_packet_bytes(self) -> int:
+        return self.max_packet_mb * 1024 * 1024
+
+
+class School(models.Model):
+    name = models.CharField(_("name"), max_length=200, unique=True)
+    code = models.CharField(_("code"), max_length=20, unique=True)
+    street = models.CharField(_("street address"), max_length=200, blank=True)
+    lowest_grade = models.SmallIntegerField(_("lowest grade"), choices=Grade.choices)
+    highest_grade = models.SmallIntegerField(_("highest grade"), choices=Grade.choices)
+    is_active = models.BooleanField(_("accepts permits"), default=True)
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name = _("school")
+
+    def __str__(self):
+        return self.name
+
+    def serves(self, grade: int) -> bool:
+        return self.lowest_grade <= grade <= self.highest_grade
+
+
+class SchoolYear(models.Model):
+    name = models.CharField(_("name"), max_length=20, unique=True, help_text="e.g. 2027-28")
+    first_day_of_instruction = models.DateField(_("first day of instruction"))
+    last_day_of_instruction = models.DateField(_("last day of instruction"))
+    applications_open_on = models.DateField(_("requests accepted from"))
+    applications_close_on = models.DateField(_("requests accepted until"))
+
+    class Meta:
+        ordering = ["-first_day_of_instruction"]
+        verbose_name = _("school year")
+
+    def __str__(self):
+        return self.name
+
+    def accepts_requests_on(self, day: date) -> bool:
+        return self.applications_open_on <= day <= self.applications_close_on
+
+
+class SeatAllocation(models.Model):
+    """How many permit seats a school offers in one grade for one school year."""
+
+    school = models.ForeignKey(School, on_delete=models.CASCADE, related_name="seats")
+    school_year = models.ForeignKey(SchoolYear, on_delete=models.CASCADE, related_name="seats")
+    grade = models.SmallIntegerField(_("grade"), choices=Grade.choices)
+    capacity = models.PositiveIntegerField(_("permit seats"))
+
+    class Meta:
+        verbose_name = _("seats per grade")
+        verbose_name_plural = _("seats per grade")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["school", "school_year", "grade"], name="one_allocation_per_grade"
+            )
+        ]
+
+    def __str__(self):
+        return f"{self.school} {self.get_grade_display()} {self.school_year}: {self.capacity}"
+
+
+class PermitKind(models.TextChoices):
+    INTER_IN = "inter_in", _("Inter-district, incoming")
+    INTER_OUT = "inter_out", _("Inter-district, outgoing")
+    INTRA = "intra", _("Intra-district")
+
+
+class DocumentType(Bilingual):
+    code = models.SlugField(_("code"), max_length=40, unique=True)
+    help_en = models.CharField(_("help text (English)"), max_length=300, blank=True)
+    help_es = models.CharField(_("help text (Spanish)"), max_length=300, blank=True)
+
+    class Meta:
+        ordering = ["name_en"]
+        verbose_name = _("document type")
+
+    @property
+    def help(self) -> str:
+        if (get_language() or "en").startswith("es") and self.help_es:
+            return self.help_es
+        return self.help_en
+
+
+class Reason(Bilingual):
+    """A reason a family gives for an outgoing inter-district permit."""
+
+    class PriorityGroup(models.TextChoices):
+        NONE = "", _("none")
+        BULLYING = "bullying", _("bullying victim")
+        MILITARY = "military", _("active-duty military")
+
+    code = models.SlugField(_("code"), max_length=40, unique=True)
+    kind = models.CharField(
+        _("permit kind"), max_length=10, choices=PermitKind.choices, default=PermitKind.INTER_OUT
+    )
+    priority_group = models.CharField(
+        _("priority group"), max_length=10, choices=PriorityGroup.choices, blank=True
+    )
+    position = models.PositiveSmallIntegerField(_("position"), default=0)
+    is_active = models.BooleanField(_("offered to families"), default=True)
+
+    class Meta:
+        ordering = ["position", "name_en"]
+        verbose_name = _("reason")
+
+
+class DocumentRule(models.Model):
+    """One line of a packet's checklist: which document a kind (and reason) requires."""
+
+    document_type = models.ForeignKey(DocumentType, on_delete=models.PROTECT, related_name="rules")
+    kind = models.CharField(_("permit kind"), max_length=10, choices=PermitKind.choices)
+    reason = models.ForeignKey(
+        Reason,
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="document_rules",
+        help_text=_("Leave empty for a document every packet of this kind needs."),
+    )
+    special_education_only = models.BooleanField(
+        _("only for students with special education services"), default=False
+    )
+    is_release = models.BooleanField(
+        _("this is the home district's release"),
+        default=False,
+        help_text=_("A packet may be submitted with the release pending; it cannot be approved."),
+    )
+    position = models.PositiveSmallIntegerField(_("position"), default=0)
+
+    class Meta:
+        ordering = ["position", "pk"]
+        verbose_name = _("document rule")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["document_type", "kind", "reason"],
+                name="one_rule_per_document",
+                nulls_distinct=False,
+            )
+        ]
+
+    def __str__(self):
+        return f"{self.get_kind_display()}: {self.document_type}"
+
+
+def _new_reference() -> str:
+    # Short, unambiguous (no 0/O, 1/I) and unguessable enough for a reference that
+    # parents read over the phone; never used as an access key.
+    alphabet = "23456789ABCDEFGHJKLMNPQRSTUVWXYZ"
+    return "P-" + "".join(secrets.choice(alphabet) for _ in range(8))
+
+
+class Permit(models.Model):
+    """A family's permit request for one student, one school year and one kind: its packet."""
+
+    class Status(models.TextChoices):
+        DRAFT = "draft", _("Draft")
+        SUBMITTED = "submitted", _("Submitted")
+        UNDER_REVIEW = "under_review", _("Under review")
+        INFO_REQUESTED = "info_requested", _("Information requested")
+        APPROVED = "approved", _("Approved")
+        DENIED = "denied", _("Denied")
+        WITHDRAWN = "withdrawn", _("Withdrawn")
+        VOIDED = "voided", _("Voided")
+        ABANDONED = "abandoned", _("Abandoned")
+        REVOKED = "revoked", _("Revoked")
+
+    class YearType(models.TextChoices):
+        CURRENT = "current", _("Current year")
+        FUTURE = "future", _("Future year")
+
+    S = Status
+    # Every allowed status change. Nothing outside services.py assigns .status.
+    TRANSITIONS = {
+        S.DRAFT: {S.SUBMITTED, S.WITHDRAWN},
+        S.SUBMITTED: {S.UNDER_REVIEW, S.INFO_REQUESTED, S.APPROVED, S.DENIED, S.WITHDRAWN, S.VOIDED},
+        S.UNDER_REVIEW: {S.INFO_REQUESTED, S.APPROVED, S.DENIED, S.WITHDRAWN, S.VOIDED},
+        S.INFO_REQUESTED: {S.UNDER_REVIEW, S.ABANDONED, S.WITHDRAWN, S.VOIDED},
+        S.APPROVED: {S.REVOKED, S.VOIDED},
+        S.DENIED: {S.APPROVED},  # an appeal overturned or granted
+        S.WITHDRAWN: set(),
+        S.VOIDED: set(),
+        S.ABANDONED: set(),
+        S.REVOKED: set(),
+    }
+    OPEN_STATUSES = (S.SUBMITTED, S.UNDER_REVIEW, S.INFO_REQUESTED)
+    WITHDRAWABLE = (S.DRAFT, S.SUBMITTED, S.UNDER_REVIEW, S.INFO_REQUESTED)
+    # A student may hold only one live packet per year and kind.
+    LIVE_STATUSES = (S.DRAFT, S.SUBMITTED, S.UNDER_REVIEW, S.INFO_REQUESTED, S.APPROVED)
+
+    reference = models.CharField(_("reference"), max_length=12, unique=True, default=_new_reference)
+    family = models.ForeignKey(Family, on_delete=models.PROTECT, related_name="permits")
+    student = models.ForeignKey(Student, on_delete=models.PROTECT, related_name="permits")
+    school_year = models.ForeignKey(SchoolYear, on_delete=models.PROTECT, related_name="permits")
+    kind = models.CharField(_("kind"), max_length=10, choices=PermitKind.choices)
+    status = models.CharField(
+        _("status"), max_length=20, choices=Status.choices, default=Status.DRAFT
+    )
+    grade = models.SmallIntegerField(_("grade"), choices=Grade.choices)
+
+    # inter_in and intra: where the family wants the student to attend.
+    requested_school = models.ForeignKey(
+        School, null=True, blank=True, on_delete=models.PROTECT, related_name="+",
+        verbose_name=_("requested school"),
+    )
+    # intra: the school of residence where the student is registered today.
+    school_of_residence = models.ForeignKey(
+        School, null=True, blank=True, on_delete=models.PROTECT, related_name="+",
+        verbose_name=_("school of residence"),
+    )
+    # inter_in: the district the family lives in, which must release the student.
+    home_district = models.CharField(_("district of residence"), max_length=200, blank=True)
+    release_pending = models.BooleanField(_("release pending"), default=False)
+    # inter_out: where the student wants to go, and why.
+    destination_district = models.CharField(_("district requested"), max_length=200, blank=True)
+    destination_school = models.CharField(_("school requested there"), max_length=200, blank=True)
+    reason = models.ForeignKey(
+        Reason, null=True, blank=True, on_delete=models.PROTECT, related_name="permits",
+        verbose_name=_("reason"),
+    )
+    bullying_victim = models.BooleanField(_("the student is a victim of bullying"), default=False)
+    military_family = models.BooleanField(
+        _("a parent is on active military duty"), default=False
+    )
+    explanation = models.TextField(_("anything the district should know"), blank=True)
+
+    wizard_step = models.CharField(max_length=20, default="details")
+    attested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    received_at = models.DateTimeField(_("received"), null=True, blank=True)
+    year_type = models.CharField(_("request timing"), max_length=10, choices=YearType.choices, blank=True)
+    legal_due_date = models.DateField(_("legal decision due date"), null=True, blank=True)
+    district_due_date = models.DateField(_("district target date"), null=True, blank=True)
+    due_date = models.DateField(_("decision due"), null=True, blank=True)
+    decided_at = models.DateTimeField(_("decided"), null=True, blank=True)
+
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        verbose_name = _("permit request")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["student", "school_year", "kind"],
+                condition=Q(status__in=["draft", "submitted", "under_review", "info_requested", "approved"]),
+                name="one_live_permit_per_student_year_kind",
+                violation_error_message=_(
+                    "This student already has a request of this kind for this school year."
+                ),
+            )
+        ]
+        indexes = [
+            # The staff queue and the daily deadline sweep read open requests by due date.
+            models.Index(
+                fields=["due_date", "id"],
+                condition=Q(status__in=["submitted", "under_review", "info_requested"]),
+                name="open_permits_by_due_date",
+            ),
+        ]
+
+    def __str__(self):
+        return self.reference
+
+    @property
+    def is_open(self) -> bool:
+        return self.status in self.OPEN_STATUSES
+
+    @property
+    def is_editable_by_family(self) -> bool:
+        return self.status == self.Status.DRAFT
+
+    @property
+    def can_be_withdrawn(self) -> bool:
+        return self.status in self.WITHDRAWABLE
+
+    @property
+    def needs_release(self) -> bool:
+        return self.kind == PermitKind.INTER_IN
+
+
+class Document(models.Model):
+    class Review(models.TextChoices):
+        PENDING = "pending", _("Not yet reviewed")
+        VERIFIED = "verified", _("Verified")
+        REJECTED = "rejected", _("Rejected")
+
+    permit = models.ForeignKey(Permit, on_delete=models.CASCADE, related_name="documents")
+    document_type = models.ForeignKey(DocumentType, on_delete=models.PROTECT, related_name="+")
+    # The key is chosen by the server (see permits.uploads); the family's filename is
+    # kept only as display text.
+    file = models.FileField(max_length=200)
+    original_name = models.CharField(max_length=200)
+    content_type = models.CharField(max_length=50)
+    size = models.PositiveIntegerField()
+    sha256 = models.CharField(max_length=64)
+    uploaded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    uploaded_at = models.DateTimeField(default=timezone.now)
+    review = models.CharField(max_length=10, choices=Review.choices, default=Review.PENDING)
+    rejection_reason = models.CharField(max_length=300, blank=True)
+
+    class Meta:
+        ordering = ["uploaded_at", "pk"]
+
+    def __str__(self):
+        return self.original_name
+
+
+class PermitEvent(models.Model):
+    """One audited change on a permit: who, when, from → to, why. Never edited."""
+
+    class Kind(models.TextChoices):
+        CREATED = "created", _("Request started")
+        STATUS = "status", _("Status changed")
+        DOCUMENT_ADDED = "document_added", _("Document added")
+        DOCUMENT_REMOVED = "document_removed", _("Document removed")
+
+    permit = models.ForeignKey(Permit, on_delete=models.PROTECT, related_name="events")
+    kind = models.CharField(max_length=30, choices=Kind.choices)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    old_status = models.CharField(max_length=20, choices=Permit.Status.choices, blank=True)
+    new_status = models.CharField(max_length=20, choices=Permit.Status.choices, blank=True)
+    note = models.TextField(blank=True)
+    created_at = models.DateTimeField(default=timezone.now, db_index=True)
+
+    class Meta:
+        ordering = ["created_at", "pk"]
+
+    def __str__(self):
+        return f"{self.permit} {self.kind} {self.created_at:%Y-%m-%d}"

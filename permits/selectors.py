@@ -1,0 +1,72 @@
+"""Reads about permits that are more than a one-line query."""
+
+from dataclasses import dataclass, field
+
+from django.db.models import Prefetch, Q
+
+from applicants.models import Family, Student
+
+from .models import Document, DocumentRule, DocumentType, Permit, PermitEvent, Reason
+
+
+@dataclass
+class ChecklistItem:
+    document_type: DocumentType
+    is_release: bool
+    documents: list[Document] = field(default_factory=list)
+
+    @property
+    def is_present(self) -> bool:
+        return any(d.review != Document.Review.REJECTED for d in self.documents)
+
+
+def rules_for(*, kind: str, reason: Reason | None, special_education: bool) -> list[DocumentRule]:
+    """The checklist a packet of this kind (and reason) needs, from configuration."""
+    rules = DocumentRule.objects.filter(kind=kind).select_related("document_type")
+    rules = rules.filter(Q(reason__isnull=True) | Q(reason=reason)) if reason else rules.filter(
+        reason__isnull=True
+    )
+    if not special_education:
+        rules = rules.filter(special_education_only=False)
+    return list(rules)
+
+
+def checklist(permit: Permit) -> list[ChecklistItem]:
+    """Each required document of the packet with the files uploaded for it.
+    Uses permit.documents.all(), so prefetch it when listing many packets."""
+    items = {
+        rule.document_type_id: ChecklistItem(rule.document_type, rule.is_release)
+        for rule in rules_for(
+            kind=permit.kind, reason=permit.reason, special_education=permit.student.special_education
+        )
+    }
+    for document in permit.documents.all():
+        if document.document_type_id in items:
+            items[document.document_type_id].documents.append(document)
+    return list(items.values())
+
+
+def missing_documents(permit: Permit) -> list[DocumentType]:
+    """What still stops the packet from being submitted. The release of an incoming
+    inter-district packet may be missing when the family marks it pending."""
+    return [
+        item.document_type
+        for item in checklist(permit)
+        if not item.is_present and not (item.is_release and permit.release_pending)
+    ]
+
+
+def family_dashboard(family: Family) -> list[Student]:
+    """The family's students with their packets, documents and events in five queries,
+    whatever their number."""
+    permits = Permit.objects.select_related("school_year", "requested_school", "reason").order_by(
+        "-school_year__first_day_of_instruction", "-created_at"
+    )
+    return list(
+        Student.objects.filter(family=family).prefetch_related(
+            Prefetch("permits", queryset=permits),
+            Prefetch("permits__events", queryset=PermitEvent.objects.only(
+                "id", "permit_id", "kind", "old_status", "new_status", "created_at"
+            )),
+        )
+    )

@@ -1,0 +1,236 @@
+from django.contrib import messages
+from django.contrib.auth.decorators import login_not_required
+from django.core.exceptions import ValidationError
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from . import selectors, services
+from .access import family_of, get_document_for, get_permit_for
+from .downloads import document_response
+from .forms import PermitDetailsForm, StartPermitForm, SubmitForm, UploadForm, WithdrawForm
+from .models import District, DocumentRule, Permit, PermitKind, Reason, SchoolYear
+
+WIZARD_STEPS = [
+    ("start", gettext_lazy("Start")),
+    ("details", gettext_lazy("Details")),
+    ("documents", gettext_lazy("Documents")),
+    ("review", gettext_lazy("Review and submit")),
+]
+
+
+@login_not_required
+@require_GET
+def home(request: HttpRequest) -> HttpResponse:
+    return render(request, "permits/home.html", {"school_years": SchoolYear.objects.all()[:3]})
+
+
+@login_not_required
+@require_GET
+def policy(request: HttpRequest) -> HttpResponse:
+    rules = DocumentRule.objects.select_related("document_type", "reason").order_by(
+        "kind", "reason__position", "position"
+    )
+    return render(
+        request,
+        "permits/policy.html",
+        {
+            "school_years": SchoolYear.objects.all()[:3],
+            "reasons": Reason.objects.filter(is_active=True),
+            "rules_by_kind": _rules_by_kind(rules),
+        },
+    )
+
+
+def _rules_by_kind(rules) -> list[tuple[str, list[DocumentRule]]]:
+    return [(label, [r for r in rules if r.kind == kind]) for kind, label in PermitKind.choices]
+
+
+@require_GET
+def family_dashboard(request: HttpRequest) -> HttpResponse:
+    family = family_of(request.user)
+    return render(
+        request,
+        "permits/family_dashboard.html",
+        {"family": family, "students": selectors.family_dashboard(family)},
+    )
+
+
+@require_http_methods(["GET", "POST"])
+def permit_start(request: HttpRequest) -> HttpResponse:
+    family = family_of(request.user)
+    form = StartPermitForm(request.POST or None, family=family, initial=request.GET)
+    if request.method == "POST" and form.is_valid():
+        try:
+            permit = services.start_permit(family=family, by=request.user, **form.cleaned_data)
+        except services.PermitError as error:
+            messages.error(request, str(error))
+        else:
+            return redirect("permit_details", pk=permit.pk)
+    rules = DocumentRule.objects.select_related("document_type", "reason").order_by(
+        "kind", "reason__position", "position"
+    )
+    return render(
+        request,
+        "permits/permit_start.html",
+        {"form": form, "rules_by_kind": _rules_by_kind(rules), "steps": WIZARD_STEPS, "step": "start"},
+    )
+
+
+def _wizard(request, permit: Permit, step: str, status: int = 200, **context) -> HttpResponse:
+    return render(
+        request,
+        f"permits/permit_{step}.html",
+        {"permit": permit, "steps": WIZARD_STEPS, "step": step, **context},
+        status=status,
+    )
+
+
+def _draft_or_detail(permit: Permit) -> HttpResponse | None:
+    """Wizard pages only edit drafts; anything else shows the packet's own page."""
+    if permit.status != Permit.Status.DRAFT:
+        return redirect("permit_detail", pk=permit.pk)
+    return None
+
+
+@require_http_methods(["GET", "POST"])
+def permit_details(request: HttpRequest, pk: int) -> HttpResponse:
+    permit = get_permit_for(request.user, pk)
+    if response := _draft_or_detail(permit):
+        return response
+    form = PermitDetailsForm(request.POST or None, instance=permit)
+    if request.method == "POST" and form.is_valid():
+        form.instance.wizard_step = "documents"
+        form.save()
+        if "save_and_exit" in request.POST:
+            messages.success(request, _("Your request is saved. You can finish it later."))
+            return redirect("family_dashboard")
+        return redirect("permit_documents", pk=permit.pk)
+    return _wizard(request, permit, "details", form=form)
+
+
+@require_http_methods(["GET", "POST"])
+def permit_documents(request: HttpRequest, pk: int) -> HttpResponse:
+    permit = get_permit_for(request.user, pk)
+    if permit.status not in (Permit.Status.DRAFT, Permit.Status.INFO_REQUESTED):
+        return redirect("permit_detail", pk=permit.pk)
+    items = selectors.checklist(permit)
+    form = UploadForm(
+        request.POST or None, request.FILES or None, document_types=[i.document_type for i in items]
+    )
+    wants_json = "application/json" in request.headers.get("Accept", "")
+    status = 200
+    if request.method == "POST":
+        if form.is_valid():
+            try:
+                services.add_document(
+                    permit_id=permit.pk, document_type=form.cleaned_data["document_type"],
+                    upload=form.cleaned_data["file"], by=request.user,
+                )
+            except ValidationError as error:
+                form.add_error("file", error)
+            except services.PermitError as error:
+                form.add_error(None, str(error))
+        if form.is_valid():
+            messages.success(
+                request, _("%(document)s was added.") % {"document": form.cleaned_data["document_type"].name}
+            )
+            url = reverse("permit_documents", args=[permit.pk])
+            return JsonResponse({"redirect": url}) if wants_json else redirect(url)
+        status = 400
+        if wants_json:
+            errors = [str(e) for field in form.errors.values() for e in field]
+            return JsonResponse({"errors": errors}, status=400)
+    return _wizard(
+        request, permit, "documents", form=form, items=items, status=status,
+        district=District.get(),
+    )
+
+
+@require_POST
+def document_delete(request: HttpRequest, pk: int) -> HttpResponse:
+    document = get_document_for(request.user, pk)
+    try:
+        services.remove_document(document_id=document.pk, by=request.user)
+    except services.PermitError as error:
+        messages.error(request, str(error))
+    else:
+        messages.success(request, _("%(name)s was removed.") % {"name": document.original_name})
+    return redirect("permit_documents", pk=document.permit_id)
+
+
+@require_GET
+def document_download(request: HttpRequest, pk: int) -> HttpResponse:
+    return document_response(get_document_for(request.user, pk))
+
+
+@require_GET
+def permit_review(request: HttpRequest, pk: int) -> HttpResponse:
+    permit = get_permit_for(request.user, pk)
+    if response := _draft_or_detail(permit):
+        return response
+    return _wizard(
+        request, permit, "review", form=SubmitForm(),
+        missing=selectors.missing_documents(permit), items=selectors.checklist(permit),
+    )
+
+
+@require_POST
+def permit_submit(request: HttpRequest, pk: int) -> HttpResponse:
+    permit = get_permit_for(request.user, pk)
+    if permit.status != Permit.Status.DRAFT:
+        # A second click, a second tab: the first submission stands.
+        messages.info(request, _("This request was already submitted."))
+        return redirect("permit_detail", pk=permit.pk)
+    form = SubmitForm(request.POST)
+    if form.is_valid():
+        try:
+            services.submit_permit(permit_id=permit.pk, by=request.user)
+        except services.MissingDocuments as error:
+            messages.error(request, str(error))
+        except services.TransitionNotAllowed:
+            messages.info(request, _("This request was already submitted."))
+            return redirect("permit_detail", pk=permit.pk)
+        else:
+            messages.success(
+                request,
+                _("Your request %(reference)s was received. We emailed you a receipt.")
+                % {"reference": permit.reference},
+            )
+            return redirect("permit_detail", pk=permit.pk)
+    return _wizard(
+        request, permit, "review", form=form, status=400,
+        missing=selectors.missing_documents(permit), items=selectors.checklist(permit),
+    )
+
+
+@require_GET
+def permit_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    permit = get_permit_for(request.user, pk)
+    return render(
+        request,
+        "permits/permit_detail.html",
+        {
+            "permit": permit,
+            "items": selectors.checklist(permit),
+            "events": permit.events.select_related("actor"),
+            "withdraw_form": WithdrawForm(),
+        },
+    )
+
+
+@require_POST
+def permit_withdraw(request: HttpRequest, pk: int) -> HttpResponse:
+    permit = get_permit_for(request.user, pk)
+    form = WithdrawForm(request.POST)
+    note = form.cleaned_data["note"] if form.is_valid() else ""
+    try:
+        services.withdraw_permit(permit_id=permit.pk, by=request.user, note=note)
+    except services.PermitError as error:
+        messages.error(request, str(error))
+    else:
+        messages.success(request, _("Request %(reference)s was withdrawn.") % {"reference": permit.reference})
+    return redirect("family_dashboard")

@@ -1,0 +1,1 @@
+# Staff roles, assignments and appeals arrive with the staff-review issue.
