@@ -1,4 +1,4 @@
-from django.contrib.auth.backends import AllowAllUsersModelBackend, ModelBackend
+from django.contrib.auth.backends import AllowAllUsersModelBackend
 
 
 class EmailBackend(AllowAllUsersModelBackend):
@@ -7,4 +7,5 @@ class EmailBackend(AllowAllUsersModelBackend):
     active accounts: a deactivated account is signed out everywhere at once."""
 
     def get_user(self, user_id):
-        return ModelBackend.get_user(self, user_id)
+        user = super().get_user(user_id)
+        return user if user is not None and user.is_active else None

@@ -18,8 +18,8 @@ class EmailLoginForm(AuthenticationForm):
         "invalid_login": _("That email address and password do not match an account."),
         "inactive": _("This account is disabled."),
         "unconfirmed": _(
-            "Please confirm your email address first: open the link we emailed you. "
-            "We have just sent a new one."
+            "Please confirm your email address first: open the link we emailed you "
+            "(look in your spam folder too). We have sent it again."
         ),
     }
 

@@ -45,8 +45,10 @@ def send_verification_email(*, user: User) -> None:
     token = email_verification_token.make_token(user)
     uid = urlsafe_base64_encode(force_bytes(user.pk))
     link = settings.SITE_URL + reverse("verify_email", args=[uid, token])
+    # One link a minute at most, however often the form is submitted.
+    minute = timezone.now().strftime("%Y%m%d%H%M")
     queue_email(
-        key=f"verify:{user.pk}:{token}",
+        key=f"verify:{user.pk}:{minute}",
         to=user.email,
         template="verify_email",
         language=user.family.preferred_language if user.family_id else "en",

@@ -1,0 +1,121 @@
+import pytest
+from django.test import Client
+
+from permits.defaults import install_defaults
+from permits.models import DocumentRule, DocumentType, PermitKind, Reason
+
+from .factories import (
+    PASSWORD,
+    GuardianFactory,
+    SchoolFactory,
+    SchoolYearFactory,
+    StudentFactory,
+    pdf_upload,
+)
+
+
+@pytest.fixture
+def district(db):
+    return install_defaults(
+        name="Valle Verde Unified School District", county="Sierra Azul", street="1200 Valle Verde Blvd",
+        city="Valle Verde", postal_code="90999", phone="(555) 010-2000", email="permits@district.example",
+        county_office="Sierra Azul County Office of Education", service_level_days=None,
+    )
+
+
+@pytest.fixture
+def school_year(district):
+    return SchoolYearFactory(name="2027-28")
+
+
+@pytest.fixture
+def school_a(district):
+    return SchoolFactory(name="Lincoln Elementary", code="LIN")
+
+
+@pytest.fixture
+def school_b(district):
+    return SchoolFactory(name="Roosevelt Elementary", code="ROO")
+
+
+@pytest.fixture
+def alice(district):
+    """A parent whose family has one student, Sofia."""
+    return GuardianFactory(email="alice@example.com", first_name="Alice")
+
+
+@pytest.fixture
+def bob(district):
+    """A parent of another family."""
+    return GuardianFactory(email="bob@example.com", first_name="Bob")
+
+
+@pytest.fixture
+def sofia(alice):
+    return StudentFactory(family=alice.family, legal_first_name="Sofia", legal_last_name="Garcia")
+
+
+@pytest.fixture
+def bobs_student(bob):
+    return StudentFactory(family=bob.family, legal_first_name="Ben", legal_last_name="Brown")
+
+
+def login(user) -> Client:
+    client = Client()
+    client.post("/accounts/login/", {"username": user.email, "password": PASSWORD})
+    assert "_auth_user_id" in client.session, "login failed"
+    return client
+
+
+@pytest.fixture
+def alice_client(alice):
+    return login(alice)
+
+
+@pytest.fixture
+def bob_client(bob):
+    return login(bob)
+
+
+def doc_type(code: str) -> DocumentType:
+    return DocumentType.objects.get(code=code)
+
+
+def required_types(kind: str, reason: Reason | None = None) -> list[DocumentType]:
+    rules = DocumentRule.objects.filter(kind=kind, special_education_only=False)
+    rules = rules.filter(reason__isnull=True) | rules.filter(reason=reason) if reason else rules.filter(reason__isnull=True)
+    return [rule.document_type for rule in rules]
+
+
+@pytest.fixture
+def draft_in(alice, sofia, school_year, school_b):
+    """Alice's complete, unsubmitted inter_in packet for Sofia."""
+    from permits import services
+
+    permit = services.start_permit(
+        family=alice.family, student=sofia, school_year=school_year, kind=PermitKind.INTER_IN, by=alice
+    )
+    permit.requested_school = school_b
+    permit.home_district = "Mesa Grande Unified"
+    permit.save()
+    for document_type in required_types(PermitKind.INTER_IN):
+        services.add_document(
+            permit_id=permit.pk, document_type=document_type, upload=pdf_upload(f"{document_type.code}.pdf"),
+            by=alice,
+        )
+    permit.refresh_from_db()
+    return permit
+
+
+@pytest.fixture(autouse=True)
+def _storages(settings, tmp_path):
+    """Uploaded files of a test go to its own folder; static files are served from
+    the source folders rather than a collected manifest."""
+    settings.STORAGES = {
+        "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+        "default": {
+            "BACKEND": "django.core.files.storage.FileSystemStorage",
+            "OPTIONS": {"location": str(tmp_path / "media")},
+        },
+    }
+
