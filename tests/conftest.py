@@ -119,3 +119,22 @@ def _storages(settings, tmp_path):
         },
     }
 
+
+
+@pytest.fixture
+def smtp_sink():
+    from .live import SmtpSink
+
+    sink = SmtpSink().start()
+    yield sink
+    sink.stop()
+
+
+@pytest.fixture
+def celery_worker_process(transactional_db, smtp_sink):
+    """A real Celery worker on the test database, delivering to the SMTP sink."""
+    from .live import Worker
+
+    worker = Worker(email_url=smtp_sink.url).start()
+    yield worker
+    worker.stop()
