@@ -13,4 +13,5 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("", include("applicants.urls")),
     path("", include("permits.urls")),
+    path("", include("reviews.urls")),
 ]

@@ -18,8 +18,15 @@ log = logging.getLogger(__name__)
 
 
 def render(template: str, context: dict, language: str) -> tuple[str, str, str]:
+    from permits.models import District
+
     with translation.override(language):
-        ctx = {"site_url": settings.SITE_URL, "language": language, **context}
+        ctx = {
+            "site_url": settings.SITE_URL,
+            "language": language,
+            "district": District.objects.filter(pk=1).first(),
+            **context,
+        }
         subject = render_to_string(f"emails/{template}-subject.txt", ctx)
         text = render_to_string(f"emails/{template}-body.txt", ctx)
         html = render_to_string(f"emails/{template}-body.html", ctx)

@@ -61,6 +61,9 @@ DOCUMENT_TYPES = {
         "Statement from a doctor or counselor", "Declaración de un médico o consejero", "", "",
     ),
     "supporting_letter": ("Supporting letter", "Carta de apoyo", "", ""),
+    "appeal_evidence": (
+        "Document supporting an appeal", "Documento de apoyo de la apelación", "", "",
+    ),
 }
 
 # code: (English, Spanish, priority group, documents)

@@ -111,3 +111,18 @@ class SubmitForm(forms.Form):
 
 class WithdrawForm(forms.Form):
     note = forms.CharField(label=_("Reason (optional)"), required=False, max_length=500)
+
+
+class AnswerForm(forms.Form):
+    answer = forms.CharField(
+        label=_("Message to the district (optional)"), required=False, max_length=2000,
+        widget=forms.Textarea(attrs={"rows": 3}),
+    )
+
+
+class AppealForm(forms.Form):
+    statement = forms.CharField(
+        label=_("Why should the district change its decision?"), max_length=5000,
+        widget=forms.Textarea(attrs={"rows": 6}),
+    )
+    file = forms.FileField(label=_("Supporting document (optional; PDF, JPEG or PNG)"), required=False)

@@ -2,6 +2,7 @@ import secrets
 from datetime import date
 
 from django.conf import settings
+from django.contrib.postgres.fields import ArrayField
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
@@ -332,6 +333,24 @@ class Permit(models.Model):
     )
     explanation = models.TextField(_("anything the district should know"), blank=True)
 
+    # Staff side: who works the packet, where it places the student, and why.
+    assigned_to = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+",
+        verbose_name=_("assigned to"),
+    )
+    placed_school = models.ForeignKey(
+        School, null=True, blank=True, on_delete=models.PROTECT, related_name="placements",
+        verbose_name=_("school placed at"),
+    )
+    denial_reasons = ArrayField(models.CharField(max_length=30), default=list, blank=True)
+    decision_note = models.TextField(_("decision explanation"), blank=True)
+    denial_recommended_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    denial_recommended_at = models.DateTimeField(null=True, blank=True)
+    info_due_date = models.DateField(_("information due by"), null=True, blank=True)
+    revocation_effective_on = models.DateField(_("revocation effective"), null=True, blank=True)
+
     wizard_step = models.CharField(max_length=20, default="details")
     attested_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
@@ -390,6 +409,40 @@ class Permit(models.Model):
     def needs_release(self) -> bool:
         return self.kind == PermitKind.INTER_IN
 
+    @property
+    def needs_seat(self) -> bool:
+        """Incoming and intra-district students take a seat at a school of ours."""
+        return self.kind in (PermitKind.INTER_IN, PermitKind.INTRA)
+
+    @property
+    def is_priority(self) -> bool:
+        return self.bullying_victim or self.military_family or bool(
+            self.reason_id and self.reason.priority_group
+        )
+
+    @property
+    def can_be_revoked(self) -> bool:
+        """No revocation for a student entering grade 11 or 12 next year (DOMAIN §3)."""
+        entering_next_year = self.grade + 1
+        return self.status == self.Status.APPROVED and entering_next_year < 11
+
+    @property
+    def denial_pending_confirmation(self) -> bool:
+        return self.denial_recommended_at is not None and self.status in self.OPEN_STATUSES
+
+    def get_denial_reasons_display(self) -> list[str]:
+        labels = dict(DenialReason.choices)
+        return [str(labels.get(code, code)) for code in self.denial_reasons]
+
+
+class DenialReason(models.TextChoices):
+    NO_SPACE = "no_space", _("No space at the school and grade requested")
+    GRADES = "grades", _("Grades are not satisfactory")
+    ATTENDANCE = "attendance", _("Attendance is not satisfactory")
+    BEHAVIOR = "behavior", _("Behavior is not satisfactory")
+    REASON_NOT_SUPPORTED = "reason_not_supported", _("The documents do not support the reason given")
+    OTHER = "other", _("Other reason (explained below)")
+
 
 class Document(models.Model):
     class Review(models.TextChoices):
@@ -426,6 +479,22 @@ class PermitEvent(models.Model):
         STATUS = "status", _("Status changed")
         DOCUMENT_ADDED = "document_added", _("Document added")
         DOCUMENT_REMOVED = "document_removed", _("Document removed")
+        DOCUMENT_VERIFIED = "document_verified", _("Document verified")
+        DOCUMENT_REJECTED = "document_rejected", _("Document rejected")
+        ASSIGNED = "assigned", _("Assigned")
+        INFO_ANSWERED = "info_answered", _("Family answered")
+        DENIAL_RECOMMENDED = "denial_recommended", _("Denial recommended")
+        SITE_REVIEWED = "site_reviewed", _("Reviewed by the school")
+        REVOCATION_RECOMMENDED = "revocation_recommended", _("Revocation recommended")
+        APPEAL_FILED = "appeal_filed", _("Appeal filed")
+        APPEAL_DECIDED = "appeal_decided", _("Appeal decided")
+        COUNTY_APPEAL = "county_appeal", _("County appeal updated")
+
+    # What the family's own history shows: never staff-internal steps.
+    FAMILY_VISIBLE = (
+        Kind.CREATED, Kind.STATUS, Kind.DOCUMENT_ADDED, Kind.DOCUMENT_REJECTED, Kind.INFO_ANSWERED,
+        Kind.APPEAL_FILED, Kind.APPEAL_DECIDED,
+    )
 
     permit = models.ForeignKey(Permit, on_delete=models.PROTECT, related_name="events")
     kind = models.CharField(max_length=30, choices=Kind.choices)

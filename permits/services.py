@@ -88,6 +88,11 @@ def add_document(*, permit_id: int, document_type: DocumentType, upload: Uploade
     permit = _lock(permit_id)
     if permit.status not in (Permit.Status.DRAFT, Permit.Status.INFO_REQUESTED):
         raise PermitError(_("Documents can no longer be added to this request."))
+    return store_document(permit=permit, document_type=document_type, upload=upload, by=by)
+
+
+def store_document(*, permit: Permit, document_type: DocumentType, upload: UploadedFile, by: User) -> Document:
+    """Check a file and store it on a locked permit under a key the server chooses."""
     district = District.get()
     checked = uploads.check_upload(upload, max_bytes=district.max_file_bytes)
     stored = permit.documents.aggregate(total=Sum("size"))["total"] or 0

@@ -13,6 +13,8 @@ urlpatterns = [
     path("family/packets/<int:pk>/review/", views.permit_review, name="permit_review"),
     path("family/packets/<int:pk>/submit/", views.permit_submit, name="permit_submit"),
     path("family/packets/<int:pk>/withdraw/", views.permit_withdraw, name="permit_withdraw"),
+    path("family/packets/<int:pk>/answer/", views.permit_answer, name="permit_answer"),
+    path("family/packets/<int:pk>/appeal/", views.permit_appeal, name="permit_appeal"),
     path("family/documents/<int:pk>/", views.document_download, name="document_download"),
     path("family/documents/<int:pk>/delete/", views.document_delete, name="document_delete"),
 ]

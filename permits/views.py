@@ -11,8 +11,16 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from . import selectors, services
 from .access import family_of, get_document_for, get_permit_for
 from .downloads import document_response
-from .forms import PermitDetailsForm, StartPermitForm, SubmitForm, UploadForm, WithdrawForm
-from .models import District, DocumentRule, Permit, PermitKind, Reason, SchoolYear
+from .forms import (
+    AnswerForm,
+    AppealForm,
+    PermitDetailsForm,
+    StartPermitForm,
+    SubmitForm,
+    UploadForm,
+    WithdrawForm,
+)
+from .models import District, DocumentRule, Permit, PermitEvent, PermitKind, Reason, SchoolYear
 
 WIZARD_STEPS = [
     ("start", gettext_lazy("Start")),
@@ -146,7 +154,8 @@ def permit_documents(request: HttpRequest, pk: int) -> HttpResponse:
             return JsonResponse({"errors": errors}, status=400)
     return _wizard(
         request, permit, "documents", form=form, items=items, status=status,
-        district=District.get(),
+        district=District.get(), answer_form=AnswerForm(),
+        info_request=permit.information_requests.filter(answered_at__isnull=True).first(),
     )
 
 
@@ -209,6 +218,8 @@ def permit_submit(request: HttpRequest, pk: int) -> HttpResponse:
 
 @require_GET
 def permit_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    from reviews.services import internal_appeal_deadline
+
     permit = get_permit_for(request.user, pk)
     return render(
         request,
@@ -216,10 +227,54 @@ def permit_detail(request: HttpRequest, pk: int) -> HttpResponse:
         {
             "permit": permit,
             "items": selectors.checklist(permit),
-            "events": permit.events.select_related("actor"),
+            "events": permit.events.filter(kind__in=PermitEvent.FAMILY_VISIBLE),
             "withdraw_form": WithdrawForm(),
+            "appeal_deadline": internal_appeal_deadline(permit),
+            "appeals": permit.appeals.all(),
         },
     )
+
+
+@require_POST
+def permit_answer(request: HttpRequest, pk: int) -> HttpResponse:
+    """The family has uploaded what was asked: back to the technician."""
+    from reviews.services import answer_information_request
+
+    permit = get_permit_for(request.user, pk)
+    form = AnswerForm(request.POST)
+    answer = form.cleaned_data["answer"] if form.is_valid() else ""
+    try:
+        answer_information_request(permit_id=permit.pk, by=request.user, answer=answer)
+    except services.PermitError as error:
+        messages.error(request, str(error))
+        return redirect("permit_documents", pk=permit.pk)
+    messages.success(request, _("Thank you. Your answer was sent to the district."))
+    return redirect("permit_detail", pk=permit.pk)
+
+
+@require_http_methods(["GET", "POST"])
+def permit_appeal(request: HttpRequest, pk: int) -> HttpResponse:
+    from reviews.services import file_internal_appeal, internal_appeal_deadline
+
+    permit = get_permit_for(request.user, pk)
+    deadline = internal_appeal_deadline(permit)
+    if deadline is None:
+        return redirect("permit_detail", pk=permit.pk)
+    form = AppealForm(request.POST or None, request.FILES or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            file_internal_appeal(
+                permit_id=permit.pk, by=request.user, statement=form.cleaned_data["statement"],
+                upload=form.cleaned_data["file"],
+            )
+        except ValidationError as error:
+            form.add_error("file", error)
+        except services.PermitError as error:
+            form.add_error(None, str(error))
+        else:
+            messages.success(request, _("Your appeal was received. The district will tell you its decision."))
+            return redirect("permit_detail", pk=permit.pk)
+    return render(request, "permits/permit_appeal.html", {"permit": permit, "form": form, "deadline": deadline})
 
 
 @require_POST

@@ -1,1 +1,113 @@
-# Staff roles, assignments and appeals arrive with the staff-review issue.
+from django.conf import settings
+from django.db import models
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from permits.models import Permit, School
+
+
+class Role(models.TextChoices):
+    TECHNICIAN = "technician", _("CWA technician")
+    SITE_ADMIN = "site_admin", _("Site administrator")
+    DIRECTOR = "director", _("Director of Student Services")
+    DISTRICT_ADMIN = "district_admin", _("District administrator")
+
+
+class StaffRole(models.Model):
+    """What a staff member may do, assigned in the admin. A site administrator's
+    role names the schools they see; other roles see the whole district."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="staff_roles")
+    role = models.CharField(_("role"), max_length=20, choices=Role.choices)
+    schools = models.ManyToManyField(School, blank=True, related_name="staff_roles")
+
+    class Meta:
+        verbose_name = _("staff role")
+        constraints = [models.UniqueConstraint(fields=["user", "role"], name="one_row_per_role")]
+
+    def __str__(self):
+        return f"{self.user} — {self.get_role_display()}"
+
+
+class InternalNote(models.Model):
+    """Staff notes on a packet. Parents never see them."""
+
+    permit = models.ForeignKey(Permit, on_delete=models.CASCADE, related_name="notes")
+    author = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    text = models.TextField(_("note"))
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["created_at", "pk"]
+
+
+class InformationRequest(models.Model):
+    permit = models.ForeignKey(Permit, on_delete=models.CASCADE, related_name="information_requests")
+    requested_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    message = models.TextField(_("message to the family"))
+    document_types = models.ManyToManyField("permits.DocumentType", blank=True, related_name="+")
+    due_date = models.DateField(_("answer due by"))
+    created_at = models.DateTimeField(default=timezone.now)
+    answer = models.TextField(_("family's answer"), blank=True)
+    answered_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+
+
+class SiteReview(models.Model):
+    class Outcome(models.TextChoices):
+        CONTINUE = "continue", _("Reviewed: the permit continues")
+        RECOMMEND_REVOCATION = "recommend_revocation", _("Revocation recommended")
+
+    permit = models.ForeignKey(Permit, on_delete=models.CASCADE, related_name="site_reviews")
+    reviewed_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    outcome = models.CharField(max_length=30, choices=Outcome.choices)
+    reason = models.TextField(blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+
+
+class Appeal(models.Model):
+    class Level(models.TextChoices):
+        INTERNAL = "internal", _("Internal appeal")
+        COUNTY = "county", _("County board of education")
+
+    class Outcome(models.TextChoices):
+        PENDING = "pending", _("Pending")
+        UPHELD = "upheld", _("Denial upheld")
+        OVERTURNED = "overturned", _("Denial overturned")
+        GRANTED = "granted", _("Granted by the county")
+        DENIED = "denied", _("Denied by the county")
+        WITHDRAWN = "withdrawn", _("Withdrawn")
+
+    permit = models.ForeignKey(Permit, on_delete=models.CASCADE, related_name="appeals")
+    level = models.CharField(max_length=10, choices=Level.choices)
+    filed_on = models.DateField(_("filed on"))
+    filed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    statement = models.TextField(_("statement"), blank=True)
+    hearing_on = models.DateField(_("hearing date"), null=True, blank=True)
+    county_due_date = models.DateField(_("county decision due"), null=True, blank=True)
+    extension_reason = models.TextField(
+        _("reason for the 60-day period"), blank=True,
+        help_text=_("The largest counties may take 60 days, with a recorded reason."),
+    )
+    outcome = models.CharField(max_length=12, choices=Outcome.choices, default=Outcome.PENDING)
+    decided_on = models.DateField(_("decided on"), null=True, blank=True)
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["created_at", "pk"]
+        constraints = [
+            models.UniqueConstraint(fields=["permit", "level"], name="one_appeal_per_level")
+        ]
+
+    def __str__(self):
+        return f"{self.get_level_display()} {self.permit}"

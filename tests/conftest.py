@@ -60,6 +60,47 @@ def bobs_student(bob):
     return StudentFactory(family=bob.family, legal_first_name="Ben", legal_last_name="Brown")
 
 
+def staff(email: str, role: str, schools=()):
+    from applicants.models import User
+    from reviews.models import StaffRole
+
+    user = User.objects.create_user(
+        email=email, password=PASSWORD, first_name=email.split("@")[0].title(), is_staff=True
+    )
+    StaffRole.objects.create(user=user, role=role).schools.set(schools)
+    return user
+
+
+@pytest.fixture
+def tina(district):
+    """A CWA technician."""
+    return staff("tina@district.example", "technician")
+
+
+@pytest.fixture
+def terry(district):
+    """Another CWA technician."""
+    return staff("terry@district.example", "technician")
+
+
+@pytest.fixture
+def diana(district):
+    """The director of student services."""
+    return staff("diana@district.example", "director")
+
+
+@pytest.fixture
+def sam(district, school_a):
+    """The site administrator of school A (Lincoln) only."""
+    return staff("sam@district.example", "site_admin", schools=[school_a])
+
+
+@pytest.fixture
+def dan(district):
+    """A district administrator (configuration and reports)."""
+    return staff("dan@district.example", "district_admin")
+
+
 def login(user) -> Client:
     client = Client()
     client.post("/accounts/login/", {"username": user.email, "password": PASSWORD})

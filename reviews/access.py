@@ -1,0 +1,99 @@
+"""Who on the staff may see and do what.
+
+Reading outside one's scope is a 404 (the packet "does not exist" for them); a
+permitted read with a forbidden action is a 403. Parents never reach /staff/.
+"""
+
+from dataclasses import dataclass, field
+
+from django.core.exceptions import PermissionDenied
+from django.db.models import Q, QuerySet
+from django.http import Http404
+
+from permits.models import Document, Permit
+
+from .models import Role, StaffRole
+
+# Which roles may take each action on a packet they can see.
+ACTIONS: dict[str, set[str]] = {
+    "work": {Role.TECHNICIAN, Role.DIRECTOR},  # claim, verify, request info, approve, deny, void
+    "assign": {Role.TECHNICIAN, Role.DIRECTOR},
+    "note": {Role.TECHNICIAN, Role.DIRECTOR, Role.SITE_ADMIN},
+    "confirm_denial": {Role.DIRECTOR},
+    "revoke": {Role.DIRECTOR},
+    "appeals": {Role.DIRECTOR},
+    "site_review": {Role.SITE_ADMIN},
+    "reports": {Role.DIRECTOR, Role.DISTRICT_ADMIN},
+}
+
+
+@dataclass
+class StaffScope:
+    roles: set[str]
+    school_ids: set[int] = field(default_factory=set)
+
+    @property
+    def sees_whole_district(self) -> bool:
+        return bool(self.roles & {Role.TECHNICIAN, Role.DIRECTOR, Role.DISTRICT_ADMIN})
+
+    def may(self, action: str) -> bool:
+        return bool(self.roles & ACTIONS[action])
+
+    def permits(self, queryset: QuerySet[Permit] | None = None) -> QuerySet[Permit]:
+        queryset = Permit.objects.all() if queryset is None else queryset
+        if self.sees_whole_district:
+            return queryset
+        ids = self.school_ids
+        return queryset.filter(
+            Q(requested_school__in=ids) | Q(placed_school__in=ids) | Q(school_of_residence__in=ids)
+        )
+
+
+def scope_of(user) -> StaffScope:
+    """The staff scope of a signed-in user; a 404 for parents and strangers."""
+    if not user.is_authenticated or user.family_id is not None or not user.is_staff:
+        raise Http404
+    cached = getattr(user, "_staff_scope", None)
+    if cached is None:
+        rows = StaffRole.objects.filter(user=user).prefetch_related("schools")
+        cached = StaffScope(
+            roles={row.role for row in rows},
+            school_ids={school.pk for row in rows for school in row.schools.all()},
+        )
+        if not cached.roles:
+            raise Http404
+        user._staff_scope = cached
+    return cached
+
+
+def require(user, action: str) -> StaffScope:
+    scope = scope_of(user)
+    if not scope.may(action):
+        raise PermissionDenied
+    return scope
+
+
+def get_permit_for_staff(user, pk: int, action: str | None = None) -> Permit:
+    """The packet if the user's role and school cover it (else 404), and, when an
+    action is named, if the role may take it (else 403)."""
+    scope = scope_of(user)
+    queryset = Permit.objects.select_related(
+        "student", "family", "school_year", "requested_school", "placed_school",
+        "school_of_residence", "reason", "assigned_to",
+    )
+    try:
+        permit = scope.permits(queryset).get(pk=pk)
+    except Permit.DoesNotExist:
+        raise Http404 from None
+    if action and not scope.may(action):
+        raise PermissionDenied
+    return permit
+
+
+def get_document_for_staff(user, pk: int, action: str | None = None) -> Document:
+    try:
+        document = Document.objects.select_related("permit", "document_type").get(pk=pk)
+    except Document.DoesNotExist:
+        raise Http404 from None
+    get_permit_for_staff(user, document.permit_id, action)
+    return document

@@ -1,0 +1,108 @@
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from applicants.models import Grade, User
+from permits.models import DenialReason, DocumentType, Permit, PermitKind, School, SchoolYear
+
+from .models import Role
+from .selectors import QueueFilters
+
+STAFF_STATUSES = [(s.value, s.label) for s in Permit.Status if s != Permit.Status.DRAFT]
+
+
+class QueueFilterForm(forms.Form):
+    q = forms.CharField(label=_("Student or reference"), required=False)
+    kind = forms.ChoiceField(label=_("Kind"), choices=[("", _("All kinds")), *PermitKind.choices], required=False)
+    status = forms.ChoiceField(label=_("Status"), choices=[("", _("Needs action")), *STAFF_STATUSES], required=False)
+    school = forms.ModelChoiceField(label=_("School"), queryset=School.objects.all(), required=False, empty_label=_("All schools"))
+    grade = forms.TypedChoiceField(label=_("Grade"), choices=[("", _("All grades")), *Grade.choices], coerce=int, required=False, empty_value=None)
+    school_year = forms.ModelChoiceField(label=_("School year"), queryset=SchoolYear.objects.all(), required=False, empty_label=_("All years"))
+    year_type = forms.ChoiceField(label=_("Timing"), choices=[("", _("Current and future year")), *Permit.YearType.choices], required=False)
+    assigned = forms.ChoiceField(label=_("Assigned"), choices=[("", _("Anyone")), ("me", _("Assigned to me")), ("none", _("Unassigned"))], required=False)
+    release_pending = forms.BooleanField(label=_("Release pending"), required=False)
+    priority = forms.ChoiceField(label=_("Priority group"), choices=[("", _("Any")), ("bullying", _("Bullying victim")), ("military", _("Active-duty military"))], required=False)
+
+    def filters(self) -> QueueFilters:
+        if not self.is_valid():
+            return QueueFilters()
+        data = {**self.cleaned_data}
+        data["school"] = data["school"].pk if data["school"] else None
+        data["school_year"] = data["school_year"].pk if data["school_year"] else None
+        return QueueFilters(**data)
+
+
+def technicians():
+    return User.objects.filter(staff_roles__role=Role.TECHNICIAN, is_active=True).order_by("first_name")
+
+
+class AssignForm(forms.Form):
+    technician = forms.ModelChoiceField(label=_("Technician"), queryset=User.objects.none())
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["technician"].queryset = technicians()
+
+
+class NoteForm(forms.Form):
+    text = forms.CharField(label=_("Internal note (never shown to the family)"), widget=forms.Textarea(attrs={"rows": 2}), max_length=4000)
+
+
+class RejectDocumentForm(forms.Form):
+    reason = forms.CharField(label=_("Why is it rejected? (the family reads this)"), max_length=300)
+
+
+class RequestInfoForm(forms.Form):
+    document_types = forms.ModelMultipleChoiceField(
+        label=_("Documents needed"), queryset=DocumentType.objects.all(), required=False,
+        widget=forms.CheckboxSelectMultiple,
+    )
+    message = forms.CharField(label=_("Message to the family"), widget=forms.Textarea(attrs={"rows": 3}), max_length=2000)
+    due_date = forms.DateField(label=_("Answer due by"), required=False, widget=forms.DateInput(attrs={"type": "date"}),
+                               help_text=_("Leave empty for the district's default (10 days)."))
+
+
+class ApproveForm(forms.Form):
+    school = forms.ModelChoiceField(
+        label=_("Place at"), queryset=School.objects.filter(is_active=True), required=False,
+        empty_label=_("The requested school"),
+    )
+    note = forms.CharField(label=_("Note"), required=False, max_length=1000)
+
+
+class DenyForm(forms.Form):
+    reasons = forms.MultipleChoiceField(label=_("Reasons"), choices=DenialReason.choices, widget=forms.CheckboxSelectMultiple)
+    note = forms.CharField(label=_("Explanation for the family"), widget=forms.Textarea(attrs={"rows": 3}), max_length=4000)
+
+
+class VoidForm(forms.Form):
+    reason = forms.CharField(label=_("Why is it voided? (duplicate, entered in error)"), max_length=500)
+
+
+class RevokeForm(forms.Form):
+    reason = forms.CharField(label=_("Reason"), widget=forms.Textarea(attrs={"rows": 2}), max_length=2000)
+    effective_on = forms.DateField(label=_("Effective on"), widget=forms.DateInput(attrs={"type": "date"}))
+
+
+class BulkApproveForm(forms.Form):
+    permits = forms.ModelMultipleChoiceField(queryset=Permit.objects.all())
+
+
+class SiteReviewForm(forms.Form):
+    recommend_revocation = forms.BooleanField(label=_("Recommend revocation"), required=False)
+    reason = forms.CharField(label=_("Reason"), required=False, max_length=2000)
+
+
+class AppealDecisionForm(forms.Form):
+    outcome = forms.ChoiceField(label=_("Panel decision"), choices=[("upheld", _("Denial upheld")), ("overturned", _("Denial overturned: approve"))])
+    school = forms.ModelChoiceField(label=_("Place at (if overturned)"), queryset=School.objects.filter(is_active=True), required=False, empty_label=_("The requested school"))
+
+
+class CountyAppealForm(forms.Form):
+    filed_on = forms.DateField(label=_("Filed with the county on"), widget=forms.DateInput(attrs={"type": "date"}))
+    hearing_on = forms.DateField(label=_("Hearing date"), required=False, widget=forms.DateInput(attrs={"type": "date"}))
+    extension_reason = forms.CharField(label=_("Reason for the 60-day period (leave empty for 30 days)"), required=False, max_length=1000)
+
+
+class CountyDecisionForm(forms.Form):
+    granted = forms.TypedChoiceField(label=_("County decision"), choices=[("1", _("Granted: admit without delay")), ("0", _("Denied"))], coerce=lambda v: v == "1")
+    decided_on = forms.DateField(label=_("Decided on"), widget=forms.DateInput(attrs={"type": "date"}))

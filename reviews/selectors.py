@@ -1,0 +1,127 @@
+"""Reads for the staff side: the queue, the review page, seats and reports."""
+
+from dataclasses import dataclass
+from datetime import date
+
+from django.db.models import Count, Q, QuerySet
+
+from permits.models import Permit, SeatAllocation
+
+from .access import StaffScope
+
+PAGE_SIZE = 50
+
+
+@dataclass(frozen=True)
+class QueueFilters:
+    kind: str = ""
+    status: str = ""
+    school: int | None = None
+    grade: int | None = None
+    school_year: int | None = None
+    year_type: str = ""
+    assigned: str = ""  # "me" or "none"
+    release_pending: bool = False
+    priority: str = ""  # "bullying" or "military"
+    q: str = ""
+
+
+@dataclass
+class QueuePage:
+    permits: list[Permit]
+    next_cursor: str | None
+
+
+def encode_cursor(permit: Permit) -> str:
+    return f"{permit.due_date.isoformat() if permit.due_date else ''}_{permit.pk}"
+
+
+def decode_cursor(cursor: str) -> tuple[date | None, int] | None:
+    try:
+        due, pk = cursor.split("_", 1)
+        return (date.fromisoformat(due) if due else None), int(pk)
+    except (ValueError, TypeError):
+        return None
+
+
+def queue(scope: StaffScope, filters: QueueFilters, *, user, after: str = "", size: int = PAGE_SIZE) -> QueuePage:
+    """Packets that need action, by legal due date then id, one page at a time.
+
+    Keyset ("seek") pagination: the page after (due, id) is found through the
+    open_permits_by_due_date index however deep it is, and the page is one query.
+    """
+    permits = scope.permits(
+        Permit.objects.select_related("student", "requested_school", "school_year", "assigned_to", "reason")
+    )
+    permits = _filtered(permits, filters, user=user)
+    if after and (cursor := decode_cursor(after)):
+        due, pk = cursor
+        permits = permits.filter(Q(due_date__gt=due) | Q(due_date=due, pk__gt=pk)) if due else permits.filter(pk__gt=pk)
+    rows = list(permits.order_by("due_date", "pk")[: size + 1])
+    next_cursor = encode_cursor(rows[size - 1]) if len(rows) > size else None
+    return QueuePage(rows[:size], next_cursor)
+
+
+def _filtered(permits: QuerySet[Permit], f: QueueFilters, *, user) -> QuerySet[Permit]:
+    permits = permits.filter(status=f.status) if f.status else permits.filter(status__in=Permit.OPEN_STATUSES)
+    if f.kind:
+        permits = permits.filter(kind=f.kind)
+    if f.school:
+        permits = permits.filter(Q(requested_school=f.school) | Q(placed_school=f.school))
+    if f.grade is not None:
+        permits = permits.filter(grade=f.grade)
+    if f.school_year:
+        permits = permits.filter(school_year=f.school_year)
+    if f.year_type:
+        permits = permits.filter(year_type=f.year_type)
+    if f.assigned == "me":
+        permits = permits.filter(assigned_to=user)
+    elif f.assigned == "none":
+        permits = permits.filter(assigned_to__isnull=True)
+    if f.release_pending:
+        permits = permits.filter(release_pending=True)
+    if f.priority == "bullying":
+        permits = permits.filter(Q(bullying_victim=True) | Q(reason__priority_group="bullying"))
+    elif f.priority == "military":
+        permits = permits.filter(Q(military_family=True) | Q(reason__priority_group="military"))
+    if f.q:
+        term = f.q.strip()
+        permits = permits.filter(
+            Q(reference__iexact=term)
+            | Q(student__legal_last_name__icontains=term)
+            | Q(student__legal_first_name__icontains=term)
+        )
+    return permits
+
+
+@dataclass
+class Seats:
+    capacity: int
+    approved: int
+    pending: int
+
+    @property
+    def left(self) -> int:
+        return max(self.capacity - self.approved, 0)
+
+
+def seats_for(school, school_year, grade) -> Seats | None:
+    if school is None:
+        return None
+    allocation = SeatAllocation.objects.filter(school=school, school_year=school_year, grade=grade).first()
+    counts = Permit.objects.filter(school_year=school_year, grade=grade).aggregate(
+        approved=Count("pk", filter=Q(status=Permit.Status.APPROVED, placed_school=school)),
+        pending=Count("pk", filter=Q(status__in=Permit.OPEN_STATUSES, requested_school=school)),
+    )
+    return Seats(allocation.capacity if allocation else 0, counts["approved"], counts["pending"])
+
+
+def related_packets(permit: Permit) -> list[Permit]:
+    """Other packets of the same student and of siblings (the same family)."""
+    return list(
+        Permit.objects.filter(family=permit.family_id)
+        .exclude(pk=permit.pk)
+        .exclude(status=Permit.Status.DRAFT)
+        .select_related("student", "school_year")
+        .order_by("-created_at")
+    )
