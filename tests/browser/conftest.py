@@ -1,0 +1,176 @@
+"""Fixtures and helpers for the browser tests: one Chromium per session, a fresh
+context (cookies, locale) per test, and the few steps that several tests repeat."""
+
+import os
+import re
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+from django.utils import translation
+from django.utils.text import capfirst
+from playwright.sync_api import Browser, Page, expect, sync_playwright
+
+from permits.management.commands.seed_demo import sample_pdf
+
+# Playwright's sync API runs an event loop in the test thread, and Django refuses ORM
+# calls from a thread with a running loop unless told that this is intended.
+os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+# Generous for a page load on a busy machine, far below pytest's patience.
+TIMEOUT_MS = 10_000
+
+expect.set_options(timeout=TIMEOUT_MS)
+
+Translate = Callable[[str], str]
+
+
+def english(text: str) -> str:
+    return text
+
+
+def spanish(msgid: str, *, cap: bool = False) -> str:
+    """The Spanish text the portal shows for `msgid`, from the project's catalogue.
+    Fails when the catalogue has no translation, so that a test never silently
+    drives the English page. `cap` mirrors Django's capitalised form labels of
+    model fields (verbose names are lower case)."""
+    with translation.override("es"):
+        text = str(translation.gettext(msgid))
+    assert text != msgid, f"locale/es has no Spanish translation for {msgid!r}"
+    return capfirst(text) if cap else text
+
+
+# --- Browser ------------------------------------------------------------------
+
+
+@pytest.fixture(scope="session")
+def browser() -> Browser:
+    if not Path(CHROMIUM).exists():
+        pytest.fail(
+            f"{CHROMIUM} is missing: apt-get install chromium, or deselect with -m 'not browser'"
+        )
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(
+            executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS
+        )
+        yield chromium
+        chromium.close()
+
+
+@pytest.fixture
+def browser_locale() -> str:
+    """The browser's locale (Accept-Language). Override per test with
+    `@pytest.mark.parametrize("browser_locale", ["es-MX"])`."""
+    return "en-US"
+
+
+@pytest.fixture
+def site_url(settings, live_server) -> str:
+    """Links in emails point at the live server of this test run."""
+    settings.SITE_URL = live_server.url
+    return live_server.url
+
+
+@pytest.fixture
+def page(browser, browser_locale, transactional_db, site_url) -> Page:
+    context = browser.new_context(
+        base_url=site_url, locale=browser_locale, timezone_id="America/Los_Angeles"
+    )
+    context.set_default_timeout(TIMEOUT_MS)
+    tab = context.new_page()
+    yield tab
+    context.close()
+
+
+# --- Helpers ------------------------------------------------------------------
+
+
+def field(page: Page, label: str):
+    """The form control whose <label> reads exactly `label` (crispy-forms adds an
+    asterisk to required fields), so that "Password" does not also find
+    "Password again"."""
+    return page.get_by_label(re.compile(rf"^\s*{re.escape(label)}\s*\*?\s*$"))
+
+
+def button(page: Page, name: str):
+    return page.get_by_role("button", name=name, exact=True)
+
+
+def link(page: Page, name: str):
+    return page.get_by_role("link", name=name, exact=True)
+
+
+def log_in(page: Page, email: str, password: str, t: Translate = english) -> None:
+    """Sign in through the navbar's link and the login form, in the page's language."""
+    link(page, t("Sign in")).first.click()
+    expect(page.get_by_role("heading", name=t("Sign in"), exact=True)).to_be_visible()
+    field(page, t("Email address")).fill(email)
+    field(page, t("Password")).fill(password)
+    button(page, t("Sign in")).click()
+    expect(button(page, t("Sign out"))).to_be_visible()
+
+
+def write_pdf(directory: Path, name: str, text: str) -> Path:
+    path = directory / name
+    path.write_bytes(sample_pdf(text))
+    return path
+
+
+def write_fake_pdf(directory: Path, name: str = "not-really.pdf") -> Path:
+    """A web page wearing a .pdf name."""
+    path = directory / name
+    path.write_bytes(b"<!DOCTYPE html><html><body><script>alert(1)</script></body></html>\n")
+    return path
+
+
+def checklist_item(page: Page, document_name: str):
+    return page.locator("li.list-group-item").filter(
+        has=page.locator("strong", has_text=re.compile(rf"^{re.escape(document_name)}$"))
+    )
+
+
+def upload_document(page: Page, document_name: str, path: Path, t: Translate = english) -> None:
+    """Upload one file on the Documents page and wait until the checklist, reloaded
+    by the upload script, marks the document as uploaded."""
+    field(page, t("Document")).select_option(label=document_name)
+    field(page, t("File (PDF, JPEG or PNG)")).set_input_files(path)
+    with page.expect_response(
+        lambda r: r.request.method == "POST" and r.url.endswith("/documents/")
+    ) as posted:
+        button(page, t("Upload")).click()
+    response = posted.value
+    # The script posts in the background (XMLHttpRequest), asks for JSON and then
+    # follows the redirect it is given (which is why the body is gone by now).
+    assert response.request.resource_type == "xhr"
+    assert response.request.headers.get("accept") == "application/json"
+    assert response.status == 200
+    assert response.headers["content-type"] == "application/json"
+    item = checklist_item(page, document_name)
+    expect(item).to_contain_text(t("Uploaded"))
+    expect(item.get_by_role("link", name=path.name)).to_be_visible()
+
+
+def upload_rejected(page: Page, document_name: str, path: Path, t: Translate = english) -> str:
+    """Upload a file the portal must refuse; returns the text shown to the parent."""
+    field(page, t("Document")).select_option(label=document_name)
+    field(page, t("File (PDF, JPEG or PNG)")).set_input_files(path)
+    with page.expect_response(
+        lambda r: r.request.method == "POST" and r.url.endswith("/documents/")
+    ) as posted:
+        button(page, t("Upload")).click()
+    assert posted.value.status == 400
+    status = page.locator("#upload-status")
+    expect(status).not_to_be_empty()
+    expect(page.locator("#upload-progress")).to_be_hidden()
+    expect(button(page, t("Upload"))).to_be_enabled()
+    return status.inner_text()
