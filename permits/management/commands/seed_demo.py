@@ -11,10 +11,13 @@ from django.utils import timezone
 
 from applicants.models import Family, Grade, Student, User
 from permits import services
+from reviews import services as reviews
+from reviews.models import Role, StaffRole
 from permits.defaults import install_defaults
 from permits.models import (
     District,
     DocumentRule,
+    DocumentType,
     Permit,
     PermitKind,
     Reason,
@@ -133,18 +136,22 @@ class Command(BaseCommand):
                     for grade in range(low, high + 1)
                 )
 
-        User.objects.create_superuser(
+        admin = User.objects.create_superuser(
             email="admin@valleverde.example", password=PASSWORD, first_name="Ada", last_name="Admin"
         )
-        for email, first, last in [
-            ("technician@valleverde.example", "Teresa", "Tecnica"),
-            ("principal@valleverde.example", "Pablo", "Principal"),
-            ("director@valleverde.example", "Diana", "Directora"),
+        StaffRole.objects.create(user=admin, role=Role.DISTRICT_ADMIN)
+        staff = {}
+        for email, first, last, role in [
+            ("technician@valleverde.example", "Teresa", "Tecnica", Role.TECHNICIAN),
+            ("principal@valleverde.example", "Pablo", "Principal", Role.SITE_ADMIN),
+            ("director@valleverde.example", "Diana", "Directora", Role.DIRECTOR),
         ]:
-            User.objects.create_user(
+            staff[role] = User.objects.create_user(
                 email=email, password=PASSWORD, first_name=first, last_name=last, is_staff=True,
                 email_verified_at=timezone.now(),
             )
+            StaffRole.objects.create(user=staff[role], role=role)
+        StaffRole.objects.get(role=Role.SITE_ADMIN).schools.set([schools["ROO"]])
 
         garcia = self.family("maria.garcia@example.com", "María", "García", "es")
         lee = self.family("sam.lee@example.com", "Sam", "Lee", "en")
@@ -168,17 +175,34 @@ class Command(BaseCommand):
             date_of_birth=date(start - 6, 5, 5), current_school="Lincoln Elementary",
             current_district="Valle Verde Unified",
         )
-        # Submitted incoming packet, complete.
-        self.packet(sofia, upcoming, PermitKind.INTER_IN, submit=True,
-                    requested_school=schools["ROO"], home_district="Mesa Grande Unified")
+        technician, director = staff[Role.TECHNICIAN], staff[Role.DIRECTOR]
+        # Incoming packet, complete, verified and approved at Roosevelt.
+        approved = self.packet(sofia, upcoming, PermitKind.INTER_IN, submit=True,
+                               requested_school=schools["ROO"], home_district="Mesa Grande Unified")
+        reviews.claim_permit(permit_id=approved.pk, by=technician)
+        for document in approved.documents.all():
+            reviews.review_document(document_id=document.pk, by=technician, verified=True)
+        reviews.approve_permit(permit_id=approved.pk, by=technician)
         # Incoming packet submitted with the release pending.
         self.packet(mateo, current, PermitKind.INTER_IN, submit=True, skip={"release"},
                     requested_school=schools["JEF"], home_district="Mesa Grande Unified",
                     release_pending=True)
-        # Outgoing packet, submitted.
-        self.packet(jordan, upcoming, PermitKind.INTER_OUT, submit=True,
-                    reason=Reason.objects.get(code="employment"),
-                    destination_district="Costa Clara Unified", destination_school="Poly High")
+        # Outgoing packet, under review with a request for information.
+        outgoing = self.packet(jordan, upcoming, PermitKind.INTER_OUT, submit=True,
+                               reason=Reason.objects.get(code="employment"),
+                               destination_district="Costa Clara Unified", destination_school="Poly High")
+        reviews.claim_permit(permit_id=outgoing.pk, by=technician)
+        reviews.request_information(
+            permit_id=outgoing.pk, by=technician,
+            message="The employer letter must show the physical work address.",
+            document_types=list(DocumentType.objects.filter(code="employer_letter")),
+        )
+        # Outgoing packet for the current year, denied by the director.
+        denied = self.packet(jordan, current, PermitKind.INTER_OUT, submit=True,
+                             reason=Reason.objects.get(code="other"),
+                             destination_district="Costa Clara Unified")
+        reviews.deny_permit(permit_id=denied.pk, by=director, reasons=["reason_not_supported"],
+                            note="The letter does not explain why the transfer is needed.")
         # Intra-district draft, half done.
         self.packet(avery, upcoming, PermitKind.INTRA, submit=False, skip={"attendance_record"},
                     school_of_residence=schools["LIN"], requested_school=schools["ROO"])
