@@ -1,15 +1,13 @@
 from datetime import timedelta
 
 from celery import shared_task
+from django.conf import settings
 from django.utils import timezone
 
 from . import emails
 from .models import OutboxEmail
 
 MAX_ATTEMPTS = 8
-# Pending longer than this means the task message was lost (broker down at queue
-# time, worker killed): the sweeper hands it to a worker again.
-STALE_AFTER = timedelta(minutes=2)
 
 
 @shared_task(bind=True, max_retries=MAX_ATTEMPTS, acks_late=True)
@@ -33,7 +31,7 @@ def deliver_email_task(self, email_id: int) -> str:
 def sweep_outbox_task() -> int:
     """Re-dispatch every email still pending after a few minutes. Safe to run anytime:
     delivery itself refuses to send a message twice."""
-    cutoff = timezone.now() - STALE_AFTER
+    cutoff = timezone.now() - timedelta(seconds=settings.OUTBOX_RESEND_AFTER_SECONDS)
     stale = OutboxEmail.objects.filter(status=OutboxEmail.Status.PENDING, queued_at__lt=cutoff)
     stale = stale.filter(attempts__lt=MAX_ATTEMPTS).values_list("pk", flat=True)
     count = 0

@@ -31,6 +31,10 @@ class Bilingual(models.Model):
         return self.name_en
 
 
+def list_of_reminder_days() -> list[int]:
+    return [10, 5, 2, 1]
+
+
 class District(models.Model):
     """The district's configuration. There is exactly one row (pk=1)."""
 
@@ -61,6 +65,11 @@ class District(models.Model):
     )
     internal_appeal_days = models.PositiveSmallIntegerField(
         _("days to file an internal appeal after a denial"), default=10
+    )
+    reminder_days = ArrayField(
+        models.PositiveSmallIntegerField(),
+        verbose_name=_("remind staff this many days before a due date"),
+        default=list_of_reminder_days,
     )
     technicians_can_deny = models.BooleanField(
         _("technicians may deny without the director's confirmation"), default=False
@@ -349,6 +358,9 @@ class Permit(models.Model):
     )
     denial_recommended_at = models.DateTimeField(null=True, blank=True)
     info_due_date = models.DateField(_("information due by"), null=True, blank=True)
+    # Set by the daily check when the due date passed without a decision: the
+    # request is at risk of a deemed denial (EC 46600.1(d)(1)).
+    deemed_denial_risk_since = models.DateField(null=True, blank=True)
     revocation_effective_on = models.DateField(_("revocation effective"), null=True, blank=True)
 
     wizard_step = models.CharField(max_length=20, default="details")

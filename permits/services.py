@@ -5,6 +5,7 @@ from django.core.files.uploadedfile import UploadedFile
 from django.db import IntegrityError, transaction
 from django.db.models import Sum
 from django.utils import timezone
+from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 
 from applicants.models import Family, Student, User
@@ -62,8 +63,8 @@ def start_permit(*, family: Family, student: Student, school_year: SchoolYear, k
     if not school_year.accepts_requests_on(today):
         raise PermitError(
             _("Requests for %(year)s are accepted from %(start)s to %(end)s.")
-            % {"year": school_year, "start": school_year.applications_open_on,
-               "end": school_year.applications_close_on}
+            % {"year": school_year, "start": date_format(school_year.applications_open_on),
+               "end": date_format(school_year.applications_close_on)}
         )
     try:
         with transaction.atomic():

@@ -70,6 +70,27 @@ class SiteReview(models.Model):
         ordering = ["-created_at", "-pk"]
 
 
+class DeadlineReminder(models.Model):
+    """A due-date reminder already sent for a packet: each threshold once."""
+
+    permit = models.ForeignKey(Permit, on_delete=models.CASCADE, related_name="reminders")
+    days_before = models.PositiveSmallIntegerField()
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["permit", "days_before"], name="one_reminder_per_threshold")
+        ]
+
+
+class DeadlineCheckRun(models.Model):
+    """The last day the daily deadline check covered (one row), so that a check that
+    did not run for days catches up on each missed day's escalations."""
+
+    last_day = models.DateField()
+    finished_at = models.DateTimeField(default=timezone.now)
+
+
 class Appeal(models.Model):
     class Level(models.TextChoices):
         INTERNAL = "internal", _("Internal appeal")

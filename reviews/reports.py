@@ -3,6 +3,7 @@ decision, the share decided in time, appeals and seats. Each figure is one group
 query, whatever the number of packets."""
 
 from dataclasses import dataclass, field
+from datetime import date, timedelta
 
 from django.db.models import Aggregate, Count, F, FloatField, Func, Q
 from django.db.models.functions import TruncDate
@@ -124,3 +125,41 @@ def csv_rows(report: Report):
     for s in report.seats:
         yield [s["school_year"], s["school"], s["grade"], s["capacity"], s["approved"]]
 
+
+
+@dataclass
+class Compliance:
+    buckets: dict[str, int]
+    overdue: list[Permit]
+    decided: int
+    decided_in_time: int
+    since: date
+
+    @property
+    def share_in_time(self) -> float | None:
+        return self.decided_in_time / self.decided if self.decided else None
+
+
+def compliance(today) -> Compliance:
+    """Open requests by days to their due date, the overdue ones, and the share of this
+    school year's decisions (since July 1) made by the legal due date."""
+    open_permits = Permit.objects.filter(status__in=Permit.OPEN_STATUSES)
+    d = lambda n: today + timedelta(days=n)  # noqa: E731
+    buckets = open_permits.aggregate(
+        overdue=Count("pk", filter=Q(due_date__lt=today)),
+        within_5=Count("pk", filter=Q(due_date__gte=today, due_date__lte=d(5))),
+        within_10=Count("pk", filter=Q(due_date__gt=d(5), due_date__lte=d(10))),
+        within_30=Count("pk", filter=Q(due_date__gt=d(10), due_date__lte=d(30))),
+        later=Count("pk", filter=Q(due_date__gt=d(30))),
+    )
+    since = date(today.year if today.month >= 7 else today.year - 1, 7, 1)
+    decided = Permit.objects.filter(decided_at__date__gte=since, received_at__isnull=False).alias(
+        decided_on=TruncDate("decided_at")
+    ).aggregate(
+        decided=Count("pk"),
+        in_time=Count("pk", filter=Q(decided_on__lte=F("legal_due_date"))),
+    )
+    overdue = list(
+        open_permits.filter(due_date__lt=today).select_related("student", "assigned_to").order_by("due_date", "pk")[:200]
+    )
+    return Compliance(buckets, overdue, decided["decided"], decided["in_time"], since)

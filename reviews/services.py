@@ -6,6 +6,7 @@ from datetime import date, timedelta
 
 from django.db import transaction
 from django.utils import timezone
+from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 
 from applicants.models import User
@@ -296,6 +297,20 @@ def revoke_permit(*, permit_id: int, by: User, reason: str, effective_on: date) 
 
 
 @transaction.atomic
+def abandon_permit(*, permit_id: int, today: date) -> bool:
+    """The family did not answer an information request by its deadline: the request
+    is abandoned (not a denial, not appealable) and the family is told. Returns False
+    when there is nothing to do (answered meanwhile, or already abandoned)."""
+    permit = _lock(permit_id)
+    if permit.status != Permit.Status.INFO_REQUESTED or not permit.info_due_date or permit.info_due_date >= today:
+        return False
+    event = change_status(permit, Permit.Status.ABANDONED, by=None,
+                          note=f"No answer by {permit.info_due_date.isoformat()}")
+    notify_family(event=event, template="permit_abandoned")
+    return True
+
+
+@transaction.atomic
 def record_site_review(*, permit_id: int, by: User, recommend_revocation: bool, reason: str = "") -> SiteReview:
     permit = _lock(permit_id)
     if permit.status != Permit.Status.APPROVED:
@@ -328,7 +343,7 @@ def file_internal_appeal(*, permit_id: int, by: User, statement: str, upload=Non
     if deadline is None:
         raise PermitError(_("Only a denied request can be appealed."))
     if _today() > deadline:
-        raise PermitError(_("The deadline for an internal appeal was %(date)s.") % {"date": deadline})
+        raise PermitError(_("The deadline for an internal appeal was %(date)s.") % {"date": date_format(deadline)})
     if permit.appeals.filter(level=Appeal.Level.INTERNAL).exists():
         raise PermitError(_("An appeal was already filed for this request."))
     if not statement.strip():
@@ -355,7 +370,7 @@ def decide_internal_appeal(*, appeal_id: int, by: User, overturned: bool, school
     appeal.save(update_fields=["outcome", "decided_on", "recorded_by"])
     event = _event(permit, PermitEvent.Kind.APPEAL_DECIDED, by, note=appeal.outcome)
     if overturned:
-        _approve(permit, by=by, school=school, note=_("Internal appeal: denial overturned"))
+        _approve(permit, by=by, school=school, note="Internal appeal: denial overturned")
     else:
         notify_family(event=event, template="appeal_decided", context={"appeal": appeal})
     return appeal
@@ -392,7 +407,7 @@ def decide_county_appeal(*, appeal_id: int, by: User, granted: bool, decided_on:
     appeal.save(update_fields=["outcome", "decided_on", "recorded_by"])
     event = _event(permit, PermitEvent.Kind.APPEAL_DECIDED, by, note=f"county {appeal.outcome}")
     if granted:
-        _approve(permit, by=by, school=None, note=_("County appeal granted"), force_seat=True)
+        _approve(permit, by=by, school=None, note="County appeal granted", force_seat=True)
     else:
         notify_family(event=event, template="appeal_decided", context={"appeal": appeal})
     return appeal

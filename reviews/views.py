@@ -5,6 +5,7 @@ from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 from django.views.decorators.clickjacking import xframe_options_sameorigin
 from django.views.decorators.http import require_GET, require_POST
@@ -129,7 +130,7 @@ def request_info(request, pk):
             permit_id=permit.pk, by=request.user, message=data["message"],
             document_types=list(data["document_types"]), due_date=data["due_date"],
         )
-        return _("Information requested; the family has until %(date)s.") % {"date": req.due_date}
+        return _("Information requested; the family has until %(date)s.") % {"date": date_format(req.due_date)}
     return _act(request, pk, "work", RequestInfoForm, perform)
 
 
@@ -249,6 +250,13 @@ def periodic_review(request: HttpRequest) -> HttpResponse:
         "student", "placed_school", "school_year"
     ).prefetch_related("site_reviews").order_by("placed_school__name", "student__legal_last_name")
     return render(request, "reviews/periodic_review.html", {"permits": permits, "form": SiteReviewForm()})
+
+
+@require_GET
+def compliance(request: HttpRequest) -> HttpResponse:
+    require(request.user, "reports")
+    today = services._today()
+    return render(request, "reviews/compliance.html", {"data": reports.compliance(today), "today": today})
 
 
 @require_GET

@@ -1,0 +1,189 @@
+"""The daily deadline check (DOMAIN §4): nothing may become a deemed denial unnoticed,
+and no denial may go out without its notice.
+
+Safe to run any number of times: reminders are recorded per packet and threshold,
+escalations and alerts are keyed emails (the outbox refuses a second copy), and state
+changes check the current status. A check that did not run for days catches up on each
+missed day. Every query reads open packets through the open_permits_by_due_date index,
+so the cost follows the number of open packets near their due date, not the table size.
+"""
+
+import logging
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+
+from django.db import transaction
+from django.db.models import Exists, OuterRef
+from django.utils import timezone
+
+from applicants.models import User
+from notifications.emails import queue_email
+from notifications.models import OutboxEmail
+from permits import clock
+from permits.models import District, Permit
+
+from .models import Appeal, DeadlineCheckRun, DeadlineReminder, Role
+from .services import abandon_permit
+
+log = logging.getLogger(__name__)
+STAFF_LANGUAGE = "en"
+# Catching up further back than this would only flood inboxes with stale escalations.
+MAX_CATCH_UP_DAYS = 31
+
+
+@dataclass
+class CheckSummary:
+    days: list[date] = field(default_factory=list)
+    reminders: int = 0
+    overdue: int = 0
+    abandoned: int = 0
+    missing_denial_notices: int = 0
+    county_alerts: int = 0
+    emails: int = 0
+
+
+def _people(role: str) -> list[User]:
+    return list(User.objects.filter(staff_roles__role=role, is_active=True).order_by("pk"))
+
+
+def _send(summary: CheckSummary, *, key: str, to: User, template: str, context: dict) -> None:
+    if queue_email(key=key, to=to.email, template=template, language=STAFF_LANGUAGE, context=context):
+        summary.emails += 1
+
+
+@transaction.atomic
+def run_daily_checks(*, today: date | None = None) -> CheckSummary:
+    """Run every deadline check for today and for each day missed since the last run."""
+    district = District.get()
+    today = today or clock.local_date(timezone.now(), district.time_zone)
+    run = DeadlineCheckRun.objects.select_for_update().first()  # one run at a time
+    if run is None:
+        run = DeadlineCheckRun.objects.create(last_day=today - timedelta(days=1))
+    first = max(run.last_day + timedelta(days=1), today - timedelta(days=MAX_CATCH_UP_DAYS - 1))
+    summary = CheckSummary(days=[first + timedelta(n) for n in range((today - first).days + 1)])
+    directors = _people(Role.DIRECTOR)
+
+    for day in summary.days:
+        _remind(summary, district, day, directors)
+        _escalate_overdue(summary, day, directors)
+    _abandon_expired_information_requests(summary, today)
+    _check_denial_notices(summary, directors)
+    _track_county_appeals(summary, today, directors)
+    for day in summary.days:
+        _digest(summary, day, directors)
+
+    if today > run.last_day:
+        run.last_day = today
+    run.finished_at = timezone.now()
+    run.save()
+    log.info("deadline check %s: %s", today, summary)
+    return summary
+
+
+def _open_permits():
+    return Permit.objects.filter(status__in=Permit.OPEN_STATUSES)
+
+
+def _remind(summary: CheckSummary, district: District, day: date, directors: list[User]) -> None:
+    """Each threshold (10, 5, 2, 1 days before the due date by default) once per packet:
+    to the assigned technician, or every technician when unassigned, and the directors.
+    A threshold that fell before the packet was even received is skipped."""
+    thresholds = sorted(set(district.reminder_days), reverse=True)
+    if not thresholds:
+        return
+    window = _open_permits().filter(due_date__gte=day, due_date__lte=day + timedelta(days=thresholds[0]))
+    candidates = list(window.select_related("assigned_to", "student").only(
+        "id", "reference", "due_date", "received_at", "assigned_to", "student__legal_first_name",
+        "student__legal_last_name", "kind", "status",
+    ))
+    sent = set(DeadlineReminder.objects.filter(permit__in=candidates).values_list("permit_id", "days_before"))
+    technicians = _people(Role.TECHNICIAN)
+    new: list[DeadlineReminder] = []
+    by_recipient: dict[User, list[tuple[Permit, int]]] = {}
+    for permit in candidates:
+        received_on = clock.local_date(permit.received_at, district.time_zone)
+        days_left = (permit.due_date - day).days
+        reached = [t for t in thresholds if days_left <= t and permit.due_date - timedelta(t) >= received_on]
+        owed = [t for t in reached if (permit.pk, t) not in sent]
+        if not owed:
+            continue
+        new += [DeadlineReminder(permit=permit, days_before=t) for t in owed]
+        for person in ([permit.assigned_to] if permit.assigned_to else technicians) + directors:
+            by_recipient.setdefault(person, []).append((permit, days_left))
+    if not new:
+        return
+    # One row per threshold: a second run (or a retried one) finds them and sends nothing.
+    created = DeadlineReminder.objects.bulk_create(new)
+    summary.reminders += len(created)
+    batch = min(r.pk for r in created)
+    for person, items in by_recipient.items():
+        _send(summary, key=f"reminder:{batch}:{person.pk}", to=person, template="staff_due_soon",
+              context={"person": person, "items": sorted(items, key=lambda i: i[1]), "today": day})
+
+
+def _escalate_overdue(summary: CheckSummary, day: date, directors: list[User]) -> None:
+    """Past its due date without a decision: flag the deemed-denial risk and tell the
+    directors, every day until decided."""
+    overdue = _open_permits().filter(due_date__lt=day)
+    overdue.filter(deemed_denial_risk_since__isnull=True).update(deemed_denial_risk_since=day)
+    items = list(overdue.select_related("student", "assigned_to").order_by("due_date", "pk")[:500])
+    total = overdue.count() if len(items) == 500 else len(items)
+    if not items:
+        return
+    summary.overdue = max(summary.overdue, total)
+    for director in directors:
+        _send(summary, key=f"overdue:{day.isoformat()}:{director.pk}", to=director, template="staff_overdue",
+              context={"person": director, "items": items, "total": total, "day": day})
+
+
+def _abandon_expired_information_requests(summary: CheckSummary, today: date) -> None:
+    expired = Permit.objects.filter(status=Permit.Status.INFO_REQUESTED, info_due_date__lt=today)
+    for permit_id in expired.values_list("pk", flat=True):
+        if abandon_permit(permit_id=permit_id, today=today):
+            summary.abandoned += 1
+
+
+def _check_denial_notices(summary: CheckSummary, directors: list[User]) -> None:
+    """Every final denial's notice must be sent within a day; alert the directors
+    once per packet when it was not."""
+    notice_sent = OutboxEmail.objects.filter(
+        permit=OuterRef("pk"), template="permit_denied", status=OutboxEmail.Status.SENT
+    )
+    late = Permit.objects.filter(
+        status=Permit.Status.DENIED, decided_at__lt=timezone.now() - timedelta(days=1),
+        decided_at__gte=timezone.now() - timedelta(days=60),
+    ).filter(~Exists(notice_sent)).select_related("student")
+    for permit in late:
+        summary.missing_denial_notices += 1
+        for director in directors:
+            _send(summary, key=f"denial-notice:{permit.pk}:{director.pk}", to=director,
+                  template="staff_denial_notice_missing", context={"person": director, "permit": permit})
+
+
+def _track_county_appeals(summary: CheckSummary, today: date, directors: list[User]) -> None:
+    """Pending county appeals: a note 5 days before the county's due date, and one
+    each day once it has passed."""
+    appeals = Appeal.objects.filter(
+        level=Appeal.Level.COUNTY, outcome=Appeal.Outcome.PENDING, county_due_date__lte=today + timedelta(days=5)
+    ).select_related("permit__student")
+    for appeal in appeals:
+        stage = "overdue:" + today.isoformat() if appeal.county_due_date < today else "due-soon"
+        summary.county_alerts += 1
+        for director in directors:
+            _send(summary, key=f"county:{appeal.pk}:{stage}:{director.pk}", to=director,
+                  template="staff_county_appeal", context={"person": director, "appeal": appeal, "today": today})
+
+
+def _digest(summary: CheckSummary, day: date, directors: list[User]) -> None:
+    open_permits = _open_permits()
+    counts = {
+        "open": open_permits.count(),
+        "due_soon": open_permits.filter(due_date__gte=day, due_date__lte=day + timedelta(days=5)).count(),
+        "overdue": open_permits.filter(due_date__lt=day).count(),
+        "denials_to_confirm": open_permits.filter(denial_recommended_at__isnull=False).count(),
+        "decided": Permit.objects.filter(decided_at__date=day - timedelta(days=1)).count(),
+    }
+    for director in directors:
+        _send(summary, key=f"digest:{day.isoformat()}:{director.pk}", to=director, template="director_digest",
+              context={"person": director, "counts": counts, "day": day})
+
