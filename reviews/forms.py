@@ -36,6 +36,8 @@ def technicians():
 
 
 class AssignForm(forms.Form):
+    # Several forms share the review page: prefixes keep their field ids apart.
+    prefix = "assign"
     technician = forms.ModelChoiceField(label=_("Technician"), queryset=User.objects.none())
 
     def __init__(self, *args, **kwargs):
@@ -44,6 +46,7 @@ class AssignForm(forms.Form):
 
 
 class NoteForm(forms.Form):
+    prefix = "note"
     text = forms.CharField(label=_("Internal note (never shown to the family)"), widget=forms.Textarea(attrs={"rows": 2}), max_length=4000)
 
 
@@ -52,6 +55,7 @@ class RejectDocumentForm(forms.Form):
 
 
 class RequestInfoForm(forms.Form):
+    prefix = "info"
     document_types = forms.ModelMultipleChoiceField(
         label=_("Documents needed"), queryset=DocumentType.objects.all(), required=False,
         widget=forms.CheckboxSelectMultiple,
@@ -62,6 +66,7 @@ class RequestInfoForm(forms.Form):
 
 
 class ApproveForm(forms.Form):
+    prefix = "approve"
     school = forms.ModelChoiceField(
         label=_("Place at"), queryset=School.objects.filter(is_active=True), required=False,
         empty_label=_("The requested school"),
@@ -70,15 +75,18 @@ class ApproveForm(forms.Form):
 
 
 class DenyForm(forms.Form):
+    prefix = "deny"
     reasons = forms.MultipleChoiceField(label=_("Reasons"), choices=DenialReason.choices, widget=forms.CheckboxSelectMultiple)
     note = forms.CharField(label=_("Explanation for the family"), widget=forms.Textarea(attrs={"rows": 3}), max_length=4000)
 
 
 class VoidForm(forms.Form):
+    prefix = "void"
     reason = forms.CharField(label=_("Why is it voided? (duplicate, entered in error)"), max_length=500)
 
 
 class RevokeForm(forms.Form):
+    prefix = "revoke"
     reason = forms.CharField(label=_("Reason"), widget=forms.Textarea(attrs={"rows": 2}), max_length=2000)
     effective_on = forms.DateField(label=_("Effective on"), widget=forms.DateInput(attrs={"type": "date"}))
 
@@ -93,16 +101,19 @@ class SiteReviewForm(forms.Form):
 
 
 class AppealDecisionForm(forms.Form):
+    prefix = "appeal"
     outcome = forms.ChoiceField(label=_("Panel decision"), choices=[("upheld", _("Denial upheld")), ("overturned", _("Denial overturned: approve"))])
     school = forms.ModelChoiceField(label=_("Place at (if overturned)"), queryset=School.objects.filter(is_active=True), required=False, empty_label=_("The requested school"))
 
 
 class CountyAppealForm(forms.Form):
+    prefix = "county"
     filed_on = forms.DateField(label=_("Filed with the county on"), widget=forms.DateInput(attrs={"type": "date"}))
     hearing_on = forms.DateField(label=_("Hearing date"), required=False, widget=forms.DateInput(attrs={"type": "date"}))
     extension_reason = forms.CharField(label=_("Reason for the 60-day period (leave empty for 30 days)"), required=False, max_length=1000)
 
 
 class CountyDecisionForm(forms.Form):
+    prefix = "county_decision"
     granted = forms.TypedChoiceField(label=_("County decision"), choices=[("1", _("Granted: admit without delay")), ("0", _("Denied"))], coerce=lambda v: v == "1")
     decided_on = forms.DateField(label=_("Decided on"), widget=forms.DateInput(attrs={"type": "date"}))

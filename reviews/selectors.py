@@ -33,13 +33,13 @@ class QueuePage:
 
 
 def encode_cursor(permit: Permit) -> str:
-    return f"{permit.due_date.isoformat() if permit.due_date else ''}_{permit.pk}"
+    return f"{permit.due_date.isoformat()}_{permit.pk}"
 
 
-def decode_cursor(cursor: str) -> tuple[date | None, int] | None:
+def decode_cursor(cursor: str) -> tuple[date, int] | None:
     try:
         due, pk = cursor.split("_", 1)
-        return (date.fromisoformat(due) if due else None), int(pk)
+        return date.fromisoformat(due), int(pk)
     except (ValueError, TypeError):
         return None
 
@@ -53,10 +53,13 @@ def queue(scope: StaffScope, filters: QueueFilters, *, user, after: str = "", si
     permits = scope.permits(
         Permit.objects.select_related("student", "requested_school", "school_year", "assigned_to", "reason")
     )
-    permits = _filtered(permits, filters, user=user)
+    # Only submitted packets have a due date; drafts withdrawn unsent are no staff matter.
+    permits = _filtered(permits, filters, user=user).filter(due_date__isnull=False)
     if after and (cursor := decode_cursor(after)):
         due, pk = cursor
-        permits = permits.filter(Q(due_date__gt=due) | Q(due_date=due, pk__gt=pk)) if due else permits.filter(pk__gt=pk)
+        # due_date >= due is implied by the OR, but PostgreSQL only seeks into the index
+        # with it spelled out; without it the scan starts at the top of the queue.
+        permits = permits.filter(Q(due_date__gt=due) | Q(due_date=due, pk__gt=pk), due_date__gte=due)
     rows = list(permits.order_by("due_date", "pk")[: size + 1])
     next_cursor = encode_cursor(rows[size - 1]) if len(rows) > size else None
     return QueuePage(rows[:size], next_cursor)

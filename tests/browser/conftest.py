@@ -92,6 +92,26 @@ def page(browser, browser_locale, transactional_db, site_url) -> Page:
     context.close()
 
 
+@pytest.fixture
+def new_page(browser, browser_locale, transactional_db, site_url) -> Callable[[], Page]:
+    """Opens further tabs, each in its own context (its own cookies), set up like
+    `page`: for a test in which two people work at the same time, say a technician
+    and a parent."""
+    contexts = []
+
+    def open_page() -> Page:
+        context = browser.new_context(
+            base_url=site_url, locale=browser_locale, timezone_id="America/Los_Angeles"
+        )
+        context.set_default_timeout(TIMEOUT_MS)
+        contexts.append(context)
+        return context.new_page()
+
+    yield open_page
+    for context in contexts:
+        context.close()
+
+
 # --- Helpers ------------------------------------------------------------------
 
 
@@ -108,6 +128,22 @@ def button(page: Page, name: str):
 
 def link(page: Page, name: str):
     return page.get_by_role("link", name=name, exact=True)
+
+
+def disclosure(page: Page, summary: str):
+    """Open the <details> element whose <summary> reads `summary` and return it, so
+    that its form's labels and buttons are looked up inside it only."""
+    details = page.locator("details").filter(
+        has=page.locator("summary", has_text=re.compile(rf"^\s*{re.escape(summary)}\s*$"))
+    )
+    details.locator("summary").first.click()
+    expect(details).to_have_attribute("open", "")
+    return details
+
+
+def log_out(page: Page, t: Translate = english) -> None:
+    button(page, t("Sign out")).click()
+    expect(link(page, t("Sign in")).first).to_be_visible()
 
 
 def log_in(page: Page, email: str, password: str, t: Translate = english) -> None:

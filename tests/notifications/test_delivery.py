@@ -33,17 +33,13 @@ def test_a_real_worker_delivers_the_receipt_after_submission(draft_in, alice, ce
 def test_with_the_broker_down_the_submission_succeeds_and_the_email_waits(
     draft_in, alice, settings, transactional_db, caplog
 ):
-    from config.celery import app
+    from ..live import free_port, point_celery_at
 
-    unreachable = "redis://127.0.0.1:1/0"
-    settings.CELERY_BROKER_URL = unreachable
-    app.conf.broker_url = unreachable
+    point_celery_at(f"redis://127.0.0.1:{free_port()}/0")  # nothing listens there
     try:
-        app.pool.force_close_all()
         response = login(alice).post(reverse("permit_submit", args=[draft_in.pk]), {"attest": "on"})
     finally:
-        app.conf.broker_url = settings.REDIS_URL
-        app.pool.force_close_all()
+        point_celery_at(settings.REDIS_URL)
     assert response.status_code == 302
     draft_in.refresh_from_db()
     assert draft_in.status == "submitted"

@@ -99,7 +99,7 @@ def test_the_queue_runs_a_constant_number_of_queries_at_any_depth(tina, school_y
 
 def test_approve_from_the_review_page(tina, verified_in):
     client = login(tina)
-    response = client.post(reverse("staff_approve", args=[verified_in.pk]), {"school": "", "note": ""}, follow=True)
+    response = client.post(reverse("staff_approve", args=[verified_in.pk]), {"approve-school": "", "approve-note": ""}, follow=True)
     assert "approved" in response.text
     verified_in.refresh_from_db()
     assert verified_in.status == "approved"
@@ -152,8 +152,8 @@ def test_bulk_approve_shows_what_was_refused_and_why(tina, school_year, school_b
 def test_the_information_request_round_trip_through_the_pages(tina, submitted_in, alice_client):
     client = login(tina)
     client.post(reverse("staff_request_info", args=[submitted_in.pk]), {
-        "message": "Send the attendance record for this year.",
-        "document_types": [doc_type("attendance_record").pk],
+        "info-message": "Send the attendance record for this year.",
+        "info-document_types": [doc_type("attendance_record").pk],
     })
     submitted_in.refresh_from_db()
     assert submitted_in.status == "info_requested"

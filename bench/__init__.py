@@ -1,0 +1,1 @@
+"""Benchmarks of the portal against a large, dedicated database (see bench/README.md)."""
