@@ -14,4 +14,5 @@ urlpatterns = [
     path("", include("applicants.urls")),
     path("", include("permits.urls")),
     path("", include("reviews.urls")),
+    path("", include("notifications.urls")),
 ]

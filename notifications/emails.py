@@ -12,6 +12,7 @@ from django.db import IntegrityError, transaction
 from django.template.loader import render_to_string
 from django.utils import timezone, translation
 
+from .letters import letter_bytes, render_letter
 from .models import OutboxEmail
 
 log = logging.getLogger(__name__)
@@ -34,7 +35,8 @@ def render(template: str, context: dict, language: str) -> tuple[str, str, str]:
 
 
 def queue_email(
-    *, key: str, to: str, template: str, context: dict, language: str, permit=None, event=None
+    *, key: str, to: str, template: str, context: dict, language: str, permit=None, event=None,
+    letter=None,
 ) -> OutboxEmail | None:
     """Write one email into the outbox in the caller's transaction and hand it to a
     worker once that transaction commits. Returns None when the same key was queued
@@ -45,6 +47,7 @@ def queue_email(
             email = OutboxEmail.objects.create(
                 key=key[:200], to=to, template=template, language=language,
                 subject=subject, body_text=text, body_html=html, permit=permit, event=event,
+                letter=letter,
             )
     except IntegrityError:
         return None
@@ -109,6 +112,11 @@ def _message(email: OutboxEmail) -> EmailMultiAlternatives:
         headers={"Message-ID": f"<outbox-{email.pk}@permit-portal>"},
     )
     message.attach_alternative(email.body_html, "text/html")
+    if email.letter_id:
+        # Normally rendered already by its own task; if not (broker down at decision
+        # time), it is rendered here, once, before the email that carries it.
+        letter = render_letter(email.letter_id)
+        message.attach(letter.filename, letter_bytes(letter), "application/pdf")
     return message
 
 

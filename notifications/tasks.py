@@ -39,3 +39,24 @@ def sweep_outbox_task() -> int:
         if emails.dispatch(email_id):
             count += 1
     return count
+
+
+@shared_task(bind=True, max_retries=5, acks_late=True)
+def render_letter_task(self, letter_id: int) -> str:
+    """Render a decision letter once (a second run finds it rendered)."""
+    from .letters import render_letter
+
+    try:
+        render_letter(letter_id)
+    except Exception as exc:
+        raise self.retry(exc=exc, countdown=30 * (self.request.retries + 1)) from exc
+    return "rendered"
+
+
+@shared_task(acks_late=True)
+def build_letter_batch_task(batch_id: int) -> str:
+    """Build a director's batch print in the background, with progress."""
+    from .letters import build_batch
+
+    build_batch(batch_id)
+    return "done"

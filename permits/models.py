@@ -49,6 +49,14 @@ class District(models.Model):
     office_name = models.CharField(
         _("office name"), max_length=200, default="Office of Student Services"
     )
+    director_name = models.CharField(_("director's name"), max_length=200, default="")
+    director_title_en = models.CharField(
+        _("director's title (English)"), max_length=200, default="Director of Student Services"
+    )
+    director_title_es = models.CharField(
+        _("director's title (Spanish)"), max_length=200, default="Director de Servicios Estudiantiles"
+    )
+    logo = models.ImageField(_("logo for letters"), blank=True)
     county_office = models.TextField(
         _("county board of education contact"),
         help_text=_("Name, address and phone of the county office that hears appeals."),
@@ -98,6 +106,10 @@ class District(models.Model):
         if (get_language() or "en").startswith("es"):
             return getattr(self, f"{field}_es") or getattr(self, f"{field}_en")
         return getattr(self, f"{field}_en")
+
+    @property
+    def director_title(self) -> str:
+        return self.localized("director_title")
 
     @property
     def policy_intro(self) -> str:

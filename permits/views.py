@@ -231,6 +231,7 @@ def permit_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "withdraw_form": WithdrawForm(),
             "appeal_deadline": internal_appeal_deadline(permit),
             "appeals": permit.appeals.all(),
+            "letters": permit.letters.filter(rendered_at__isnull=False),
         },
     )
 

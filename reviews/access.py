@@ -24,6 +24,7 @@ ACTIONS: dict[str, set[str]] = {
     "appeals": {Role.DIRECTOR},
     "site_review": {Role.SITE_ADMIN},
     "reports": {Role.DIRECTOR, Role.DISTRICT_ADMIN},
+    "letters": {Role.DIRECTOR},
 }
 
 

@@ -68,6 +68,7 @@ def permit_review(request: HttpRequest, pk: int) -> HttpResponse:
         "related": selectors.related_packets(permit),
         "blockers": services.approval_blockers(permit) if permit.is_open else [],
         "emails": permit.emails.order_by("queued_at"),
+        "letters": permit.letters.all(),
         "today": services._today(),
         "forms": {
             "assign": AssignForm(), "note": NoteForm(), "reject": RejectDocumentForm(),

@@ -2,7 +2,8 @@ import pytest
 from django.test import Client
 
 from permits.defaults import install_defaults
-from permits.models import DocumentRule, DocumentType, PermitKind, Reason
+from permits import services as permit_services
+from permits.models import Document, DocumentRule, DocumentType, PermitKind, Reason, SeatAllocation
 
 from .factories import (
     PASSWORD,
@@ -146,6 +147,25 @@ def draft_in(alice, sofia, school_year, school_b):
         )
     permit.refresh_from_db()
     return permit
+
+
+@pytest.fixture
+def seats_b(school_b, school_year):
+    """Five permit seats in grade 4 at school B for the year."""
+    return SeatAllocation.objects.create(school=school_b, school_year=school_year, grade=4, capacity=5)
+
+
+@pytest.fixture
+def submitted_in(draft_in, alice):
+    return permit_services.submit_permit(permit_id=draft_in.pk, by=alice)
+
+
+@pytest.fixture
+def verified_in(submitted_in, seats_b):
+    """A submitted inter_in packet with every document verified and a seat free."""
+    Document.objects.filter(permit=submitted_in).update(review=Document.Review.VERIFIED)
+    submitted_in.refresh_from_db()
+    return submitted_in
 
 
 @pytest.fixture(autouse=True)
