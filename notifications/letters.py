@@ -137,38 +137,23 @@ def letter_bytes(letter: Letter) -> bytes:
 
 # --- Batches --------------------------------------------------------------------
 
-BATCH_CHUNK = 50
+PROGRESS_EVERY = 25
 
 
 def batch_pdf(letters: list[Letter], *, on_progress=None) -> bytes:
-    """One PDF of many issued letters, from their stored HTML: each chunk of letters is
-    laid out by WeasyPrint in a single pass (pages break between letters), and the
-    chunks are joined. Never re-renders a letter from its template."""
+    """One PDF of many issued letters, joined from their stored PDFs: a batch prints
+    exactly the bytes each family received, and nothing is laid out again."""
     from pypdf import PdfWriter
 
-    from .pdf import html_to_pdf
-
     writer = PdfWriter()
-    for start in range(0, len(letters), BATCH_CHUNK):
-        chunk = letters[start:start + BATCH_CHUNK]
-        writer.append(io.BytesIO(html_to_pdf(_join(chunk))))
-        if on_progress:
-            on_progress(start + len(chunk))
+    for done, letter in enumerate(letters, start=1):
+        with letter.pdf.open("rb") as f:
+            writer.append(io.BytesIO(f.read()))
+        if on_progress and (done % PROGRESS_EVERY == 0 or done == len(letters)):
+            on_progress(done)
     out = io.BytesIO()
     writer.write(out)
     return out.getvalue()
-
-
-def _join(letters: list[Letter]) -> str:
-    """The bodies of several stored letters as one document, one letter per page run."""
-    bodies = []
-    for letter in letters:
-        html = letter.html
-        body = html[html.index("<body"):html.rindex("</body>")]
-        body = body[body.index(">") + 1:]
-        bodies.append(f'<section class="batch-letter" lang="{letter.language}">{body}</section>')
-    head = letters[0].html[: letters[0].html.index("<body")]
-    return head + "<body>" + "".join(bodies) + "</body></html>"
 
 
 def start_batch(*, letters: list[Letter], by, description: str) -> LetterBatch:

@@ -91,6 +91,7 @@ class Command(BaseCommand):
                 "400 County Center Drive, Sierra Azul, CA 90998\n(555) 010-3000"
             ),
             service_level_days=30,
+            director_name="Diana Directora",
             policy_intro_en=(
                 "Valle Verde USD accepts inter-district and intra-district permit requests through "
                 "this portal. Requests for next school year are accepted from November 1."
