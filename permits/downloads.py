@@ -15,6 +15,9 @@ def document_response(document: Document, *, inline: bool = False) -> FileRespon
         content_type=document.content_type,
     )
     response["X-Content-Type-Options"] = "nosniff"
-    response["Content-Security-Policy"] = "default-src 'none'; sandbox"
+    # Nothing in a document may run or load anything; only our own pages may frame it.
+    response["Content-Security-Policy"] = "default-src 'none'; img-src 'self'; style-src 'unsafe-inline'; " + (
+        "frame-ancestors 'self'" if inline else "frame-ancestors 'none'; sandbox"
+    )
     response["Cache-Control"] = "private, no-store"
     return response

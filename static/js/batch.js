@@ -9,6 +9,8 @@
   var state = document.getElementById("batch-state");
   var link = document.getElementById("batch-download");
   var labels = { queued: state.textContent };
+  // Widths are set here, not in style attributes, which the CSP does not allow.
+  bar.style.width = progress.getAttribute("aria-valuenow") + "%";
 
   function poll() {
     fetch(box.dataset.statusUrl, { headers: { Accept: "application/json" }, credentials: "same-origin" })

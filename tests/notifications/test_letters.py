@@ -202,3 +202,35 @@ def test_letters_are_out_of_reach_of_other_families_and_roles(approvable, tina, 
     assert login(tina).get(reverse("staff_letter", args=[letter.pk])).status_code == 200
     assert login(tina).get(reverse("letter_list")).status_code == 403
     assert login(diana).get(reverse("letter_list")).status_code == 200
+
+
+LETTER_OBJECT_OF = {
+    "family_letter": "letter", "staff_letter": "letter", "letter_batch": "batch",
+    "letter_batch_status": "batch", "letter_batch_download": "batch",
+}
+
+
+@pytest.fixture
+def letter_objects(approvable, tina, diana):
+    services.approve_permit(permit_id=approvable.pk, by=tina)
+    letter = issued(approvable, "acceptance")
+    batch = letters.start_batch(letters=[letter], by=diana, description="one")
+    letters.build_batch(batch.pk)
+    return {"letter": letter.pk, "batch": batch.pk}
+
+
+@pytest.mark.parametrize("name", sorted(LETTER_OBJECT_OF))
+def test_every_letter_url_is_a_404_for_other_families_roles_and_directors(name, letter_objects, bob_client, sam, district):
+    from ..conftest import staff
+
+    url = reverse(name, args=[letter_objects[LETTER_OBJECT_OF[name]]])
+    other_director = staff("dora@district.example", "director")
+    assert bob_client.get(url).status_code == 404
+    # A site administrator of another school: the letter is out of scope (404); batch
+    # printing is not their role at all (403).
+    assert login(sam).get(url).status_code == (403 if name.startswith("letter_batch") else 404)
+    if name.startswith("letter_batch"):
+        # Another director's batch: it exists, but is not theirs.
+        assert login(other_director).get(url).status_code == 404
+    anonymous = Client().get(url)
+    assert anonymous.status_code == 302 and anonymous["Location"].startswith(reverse("login"))
