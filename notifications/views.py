@@ -10,7 +10,8 @@ from django.views.decorators.http import require_GET, require_POST
 
 from permits.access import family_of
 from permits.models import Permit
-from reviews.access import get_permit_for_staff, require
+from reviews.access import get_permit_for_staff, record_access, require
+from reviews.models import RecordAccess
 
 from . import letters as letter_service
 from .forms import LetterFilterForm
@@ -46,6 +47,7 @@ def staff_letter(request: HttpRequest, pk: int) -> HttpResponse:
     except Letter.DoesNotExist:
         raise Http404 from None
     get_permit_for_staff(request.user, letter.permit_id)  # 404 outside the user's scope
+    record_access(request, letters=[letter], purpose=RecordAccess.Purpose.PERMIT_REVIEW)
     return _pdf_response(letter.pdf, letter.filename)
 
 
@@ -97,6 +99,7 @@ def batch_download(request: HttpRequest, pk: int) -> HttpResponse:
     batch = _batch_for(request.user, pk)
     if batch.status != LetterBatch.Status.DONE:
         raise Http404
+    record_access(request, letters=batch.letters.all(), purpose=RecordAccess.Purpose.LETTER_PRINT)
     return _pdf_response(batch.pdf, f"letters-batch-{batch.pk}.pdf")
 
 

@@ -25,6 +25,7 @@ ACTIONS: dict[str, set[str]] = {
     "site_review": {Role.SITE_ADMIN},
     "reports": {Role.DIRECTOR, Role.DISTRICT_ADMIN},
     "letters": {Role.DIRECTOR},
+    "audit": {Role.DIRECTOR},
 }
 
 
@@ -89,6 +90,18 @@ def get_permit_for_staff(user, pk: int, action: str | None = None) -> Permit:
     if action and not scope.may(action):
         raise PermissionDenied
     return permit
+
+
+def record_access(request, *, purpose: str, document=None, letters=()) -> None:
+    """Write the FERPA record of a staff member opening a student's document or letters."""
+    from .models import RecordAccess
+
+    address = request.META.get("REMOTE_ADDR") or None
+    rows = [RecordAccess(user=request.user, permit_id=document.permit_id, document=document, purpose=purpose,
+                         address=address)] if document is not None else []
+    rows += [RecordAccess(user=request.user, permit_id=letter.permit_id, letter=letter, purpose=purpose,
+                          address=address) for letter in letters]
+    RecordAccess.objects.bulk_create(rows)
 
 
 def get_document_for_staff(user, pk: int, action: str | None = None) -> Document:

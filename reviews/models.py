@@ -132,3 +132,23 @@ class Appeal(models.Model):
 
     def __str__(self):
         return f"{self.get_level_display()} {self.permit}"
+
+
+class RecordAccess(models.Model):
+    """FERPA's record of disclosures: every time staff open a student's document or
+    letter — who, what, when and why. Never edited."""
+
+    class Purpose(models.TextChoices):
+        PERMIT_REVIEW = "permit_review", _("Permit review")
+        LETTER_PRINT = "letter_print", _("Printing decision letters")
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    permit = models.ForeignKey(Permit, on_delete=models.PROTECT, related_name="record_accesses")
+    document = models.ForeignKey("permits.Document", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    letter = models.ForeignKey("notifications.Letter", null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    purpose = models.CharField(max_length=20, choices=Purpose.choices)
+    address = models.GenericIPAddressField(null=True, blank=True)
+    at = models.DateTimeField(default=timezone.now, db_index=True)
+
+    class Meta:
+        ordering = ["-at", "-pk"]

@@ -8,6 +8,7 @@ urlpatterns = [
     path("staff/periodic-review/", views.periodic_review, name="staff_periodic_review"),
     path("staff/reports/", views.report, name="staff_reports"),
     path("staff/compliance/", views.compliance, name="staff_compliance"),
+    path("staff/access-log/", views.access_log, name="staff_access_log"),
     path("staff/packets/<int:pk>/", views.permit_review, name="staff_permit"),
     path("staff/packets/<int:pk>/claim/", views.claim, name="staff_claim"),
     path("staff/packets/<int:pk>/assign/", views.assign, name="staff_assign"),

@@ -16,7 +16,7 @@ from permits.selectors import checklist
 from permits.services import PermitError
 
 from . import reports, selectors, services
-from .access import get_document_for_staff, get_permit_for_staff, require, scope_of
+from .access import get_document_for_staff, get_permit_for_staff, record_access, require, scope_of
 from .forms import (
     AppealDecisionForm,
     ApproveForm,
@@ -33,7 +33,7 @@ from .forms import (
     SiteReviewForm,
     VoidForm,
 )
-from .models import Appeal
+from .models import Appeal, RecordAccess
 
 
 @require_GET
@@ -83,7 +83,9 @@ def permit_review(request: HttpRequest, pk: int) -> HttpResponse:
 @xframe_options_sameorigin
 def document_view(request: HttpRequest, pk: int) -> HttpResponse:
     """The document inline, for the viewer on the review page (same origin only)."""
-    return document_response(get_document_for_staff(request.user, pk), inline=True)
+    document = get_document_for_staff(request.user, pk)
+    record_access(request, document=document, purpose=RecordAccess.Purpose.PERMIT_REVIEW)
+    return document_response(document, inline=True)
 
 
 def _act(request: HttpRequest, pk: int, action: str, form_class, perform: Callable[[Permit, dict], str]) -> HttpResponse:
@@ -251,6 +253,16 @@ def periodic_review(request: HttpRequest) -> HttpResponse:
         "student", "placed_school", "school_year"
     ).prefetch_related("site_reviews").order_by("placed_school__name", "student__legal_last_name")
     return render(request, "reviews/periodic_review.html", {"permits": permits, "form": SiteReviewForm()})
+
+
+@require_GET
+def access_log(request: HttpRequest) -> HttpResponse:
+    """The record of disclosures, for the director: who opened which student's records."""
+    require(request.user, "audit")
+    entries = RecordAccess.objects.select_related("user", "permit__student", "document__document_type", "letter")
+    if reference := request.GET.get("reference", "").strip():
+        entries = entries.filter(permit__reference__iexact=reference)
+    return render(request, "reviews/access_log.html", {"entries": entries[:500], "reference": reference})
 
 
 @require_GET

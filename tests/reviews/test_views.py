@@ -221,3 +221,23 @@ def test_twenty_simultaneous_approvals_for_five_seats_give_exactly_five(district
     assert len(refusals) == 15 and all(r.startswith("No seat left at") for r in refusals)
     assert Permit.objects.filter(status="approved").count() == 5
     assert OutboxEmail.objects.filter(template="permit_approved").count() == 5
+
+
+def test_every_staff_view_of_a_document_is_in_the_record_of_disclosures(tina, diana, submitted_in):
+    from reviews.models import RecordAccess
+
+    document = submitted_in.documents.first()
+    login(tina).get(reverse("staff_document", args=[document.pk]), REMOTE_ADDR="10.0.0.7")
+    entry = RecordAccess.objects.get()
+    assert (entry.user, entry.permit, entry.document, entry.purpose, entry.address) == (
+        tina, submitted_in, document, "permit_review", "10.0.0.7")
+    page = login(diana).get(reverse("staff_access_log"), {"reference": submitted_in.reference})
+    assert document.original_name in page.text and "Tina" in page.text
+    assert login(tina).get(reverse("staff_access_log")).status_code == 403
+
+
+def test_a_family_downloading_its_own_document_is_not_a_disclosure(alice_client, submitted_in):
+    from reviews.models import RecordAccess
+
+    alice_client.get(reverse("document_download", args=[submitted_in.documents.first().pk]))
+    assert not RecordAccess.objects.exists()
