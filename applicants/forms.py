@@ -129,6 +129,14 @@ class StudentForm(forms.ModelForm):
         return born
 
 
+class OneTimeCodeForm(forms.Form):
+    code = forms.CharField(
+        label=_("Code"), max_length=20,
+        widget=forms.TextInput(attrs={"autocomplete": "one-time-code", "inputmode": "numeric", "autofocus": True}),
+        help_text=_("The 6-digit code from your authenticator app, or one of your recovery codes."),
+    )
+
+
 class OutboxPasswordResetForm(PasswordResetForm):
     """Password reset mail goes through the outbox like every other email, in the
     family's language."""

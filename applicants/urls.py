@@ -28,6 +28,8 @@ urlpatterns = [
         public(auth_views.PasswordResetCompleteView.as_view()),
         name="password_reset_complete",
     ),
+    path("accounts/2fa/verify/", views.two_factor_verify, name="two_factor_verify"),
+    path("accounts/2fa/setup/", views.two_factor_setup, name="two_factor_setup"),
     path("family/profile/", views.family_profile, name="family_profile"),
     path("family/guardians/invite/", views.invite_guardian, name="invite_guardian"),
     path("family/students/new/", views.student_create, name="student_create"),

@@ -1,24 +1,27 @@
+import base64
+
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import login
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_not_required
-from django.http import HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.encoding import force_str
-from django.utils.http import urlsafe_base64_decode
+from django.utils.http import url_has_allowed_host_and_scheme, urlsafe_base64_decode
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
 from permits.access import family_of, get_student_for
 
-from . import services
+from . import services, two_factor
 from .forms import (
     AcceptInvitationForm,
     EmailLoginForm,
     FamilyForm,
     GuardianForm,
     InviteGuardianForm,
+    OneTimeCodeForm,
     OutboxPasswordResetForm,
     SignUpForm,
     StudentForm,
@@ -174,3 +177,46 @@ def student_edit(request: HttpRequest, pk: int) -> HttpResponse:
         messages.success(request, _("%(name)s was updated.") % {"name": student.full_name})
         return redirect("family_dashboard")
     return render(request, "applicants/student_form.html", {"form": form, "student": student})
+
+
+@require_http_methods(["GET", "POST"])
+def two_factor_verify(request: HttpRequest) -> HttpResponse:
+    """The second step of a staff sign-in."""
+    if not two_factor.needs_second_factor(request.user):
+        raise Http404
+    if not two_factor.has_authenticator(request.user):
+        return redirect("two_factor_setup")
+    form = OneTimeCodeForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        if two_factor.verify(request, form.cleaned_data["code"]):
+            return redirect(_safe_next(request) or "staff_queue")
+        form.add_error("code", _("This code is not valid. Codes change every 30 seconds; try the new one."))
+    return render(request, "applicants/two_factor_verify.html", {"form": form})
+
+
+@require_http_methods(["GET", "POST"])
+def two_factor_setup(request: HttpRequest) -> HttpResponse:
+    """First staff sign-in: connect an authenticator app, get recovery codes."""
+    if not two_factor.needs_second_factor(request.user):
+        raise Http404
+    if two_factor.has_authenticator(request.user) and not request.user.is_verified():
+        return redirect("two_factor_verify")
+    device = two_factor.pending_device(request.user)
+    form = OneTimeCodeForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        codes = two_factor.confirm_device(request, device, form.cleaned_data["code"])
+        if codes is not None:
+            return render(request, "applicants/two_factor_codes.html", {"codes": codes})
+        form.add_error("code", _("This code is not valid. Check the time on your phone and try again."))
+    secret = base64.b32encode(device.bin_key).decode()
+    return render(request, "applicants/two_factor_setup.html", {
+        "form": form, "qr": two_factor.qr_code(device), "secret": " ".join(secret[i:i + 4] for i in range(0, len(secret), 4)),
+    })
+
+
+def _safe_next(request: HttpRequest) -> str | None:
+    target = request.GET.get("next", "")
+    if target and url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()},
+                                                  require_https=request.is_secure()):
+        return target
+    return None

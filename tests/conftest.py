@@ -1,4 +1,6 @@
 import pytest
+from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
+from django_otp.plugins.otp_totp.models import TOTPDevice
 from django.test import Client
 
 from permits.defaults import install_defaults
@@ -69,7 +71,14 @@ def staff(email: str, role: str, schools=()):
         email=email, password=PASSWORD, first_name=email.split("@")[0].title(), is_staff=True
     )
     StaffRole.objects.create(user=user, role=role).schools.set(schools)
+    TOTPDevice.objects.create(user=user, name="authenticator", confirmed=True)
     return user
+
+
+def recovery_code(user) -> str:
+    """A fresh one-time recovery code for a staff member (the second factor)."""
+    device, _ = StaticDevice.objects.get_or_create(user=user, name="recovery")
+    return device.token_set.create(token=StaticToken.random_token()).token
 
 
 @pytest.fixture
@@ -106,6 +115,9 @@ def login(user) -> Client:
     client = Client()
     client.post("/accounts/login/", {"username": user.email, "password": PASSWORD})
     assert "_auth_user_id" in client.session, "login failed"
+    if user.is_staff and user.family_id is None:
+        client.post("/accounts/2fa/verify/", {"code": recovery_code(user)})
+        assert "otp_device_id" in client.session, "second factor failed"
     return client
 
 

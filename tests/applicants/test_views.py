@@ -202,8 +202,10 @@ def test_a_student_needs_a_plausible_birth_date(alice_client):
 
 @pytest.mark.parametrize("url", ["/family/", "/family/profile/", "/family/students/new/", "/family/packets/new/"])
 def test_staff_without_a_family_get_a_404_on_family_pages(url, district):
-    staff = User.objects.create_user(email="tech@district.example", password=PASSWORD, is_staff=True)
-    assert login(staff).get(url).status_code == 404
+    from ..conftest import staff
+
+    technician = staff("tech@district.example", "technician")
+    assert login(technician).get(url).status_code == 404
 
 
 @pytest.mark.parametrize("url", ["/", "/policy/", "/accounts/login/", "/accounts/signup/", "/healthz"])

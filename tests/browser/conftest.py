@@ -154,6 +154,17 @@ def log_in(page: Page, email: str, password: str, t: Translate = english) -> Non
     field(page, t("Password")).fill(password)
     button(page, t("Sign in")).click()
     expect(button(page, t("Sign out"))).to_be_visible()
+    from applicants.models import User
+
+    user = User.objects.get(email__iexact=email)
+    if user.is_staff and user.family_id is None:
+        # Staff accounts have a second step: a one-time code (here a recovery code).
+        from tests.conftest import recovery_code
+
+        expect(page.get_by_role("heading", name=t("Second step of sign-in"))).to_be_visible()
+        field(page, t("Code")).fill(recovery_code(user))
+        button(page, t("Verify")).click()
+        expect(page.get_by_role("heading", name=t("Second step of sign-in"))).to_have_count(0)
 
 
 def write_pdf(directory: Path, name: str, text: str) -> Path:
@@ -210,3 +221,166 @@ def upload_rejected(page: Page, document_name: str, path: Path, t: Translate = e
     expect(page.locator("#upload-progress")).to_be_hidden()
     expect(button(page, t("Upload"))).to_be_enabled()
     return status.inner_text()
+
+
+# --- Accessibility (axe-core) ---------------------------------------------------
+
+# What fails a page: WCAG 2.1 AA problems that block or seriously hinder someone.
+BLOCKING_IMPACTS = ("serious", "critical")
+# Frames hold the documents under review (PDF viewer), not the portal's own markup;
+# the <iframe> element itself is still checked (title) in the page around it.
+AXE_OPTIONS = {"resultTypes": ["violations"], "iframes": False}
+
+
+def axe_violations(page: Page, impacts=BLOCKING_IMPACTS) -> list[dict]:
+    """axe-core's violations on the page as it is now, of the given impacts."""
+    from axe_playwright_python.sync_playwright import Axe
+
+    results = Axe().run(page, options=AXE_OPTIONS)
+    return [v for v in results.response["violations"] if v["impact"] in impacts]
+
+
+def describe_violations(where: str, violations: list[dict]) -> str:
+    """Rule id, impact, help text and the selector of every node, to fix them by."""
+    lines = []
+    for violation in violations:
+        lines.append(
+            f"{where}: {violation['id']} ({violation['impact']}): {violation['help']} "
+            f"[{violation['helpUrl'].split('?')[0]}]"
+        )
+        for node in violation["nodes"]:
+            lines.append(f"    {_target(node)} :: {_summary(node)}")
+    return "\n".join(lines)
+
+
+def _target(node: dict) -> str:
+    return " ".join(str(part) for part in node["target"])
+
+
+def _summary(node: dict) -> str:
+    return " ".join(node.get("failureSummary", "").split())[:300]
+
+
+class AccessibilityAudit:
+    """Runs axe-core on page after page of one browser tab and fails once, at the
+    end, with every serious or critical violation of every page: a run shows all
+    that needs fixing, not only the first page's. The report names each rule once,
+    with its help text, and under it each element with the pages it is on."""
+
+    def __init__(self, page: Page, language: str):
+        self.page = page
+        self.language = language
+        self.checked: list[str] = []
+        # rule id -> (heading, {(target, summary): [page names]})
+        self.problems: dict[str, tuple[str, dict[tuple[str, str], list[str]]]] = {}
+
+    def check(self, name: str) -> None:
+        """Audit the page as it is now (after a form was posted, say)."""
+        expect(self.page.locator("html")).to_have_attribute("lang", self.language)
+        self.checked.append(name)
+        for violation in axe_violations(self.page):
+            heading = (
+                f"{violation['id']} ({violation['impact']}): {violation['help']} "
+                f"[{violation['helpUrl'].split('?')[0]}]"
+            )
+            _, nodes = self.problems.setdefault(violation["id"], (heading, {}))
+            for node in violation["nodes"]:
+                nodes.setdefault((_target(node), _summary(node)), []).append(name)
+
+    def visit(self, url: str, name: str | None = None) -> None:
+        response = self.page.goto(url)
+        assert response is not None and response.status < 500, f"{url}: {response and response.status}"
+        self.check(name or url)
+
+    def report(self) -> str:
+        lines = []
+        for heading, nodes in self.problems.values():
+            lines.append(f"[{self.language}] {heading}")
+            for (target, summary), pages in nodes.items():
+                lines.append(f"    {target}  on: {', '.join(pages)}\n        {summary}")
+        return "\n".join(lines)
+
+    def assert_clean(self) -> None:
+        assert not self.problems, (
+            f"axe-core found serious or critical violations ({len(self.checked)} pages "
+            f"checked: {', '.join(self.checked)}):\n{self.report()}"
+        )
+
+
+# --- Keyboard -------------------------------------------------------------------
+
+_DESCRIBE_FOCUS = """() => {
+  const e = document.activeElement;
+  if (!e || e === document.body) return "<body>";
+  const text = (e.getAttribute("aria-label") || e.innerText || e.value || e.name || "").trim();
+  return `<${e.tagName.toLowerCase()}${e.id ? "#" + e.id : ""}> ${text.slice(0, 40)}`;
+}"""
+
+
+def has_focus(locator) -> bool:
+    return locator.evaluate("element => element === document.activeElement")
+
+
+def focused_element(page: Page) -> str:
+    """A short description of the focused element, for failure messages."""
+    return page.evaluate(_DESCRIBE_FOCUS)
+
+
+def tab_to(page: Page, locator, *, backwards: bool = False, limit: int = 100) -> int:
+    """Press Tab (Shift+Tab with `backwards`) until `locator` has the focus, as a
+    keyboard user does; returns the number of presses. Fails when the element is not
+    reached within `limit` presses (not focusable, or not in the tab order) or when
+    focus stops moving (a keyboard trap), listing where the focus went."""
+    key = "Shift+Tab" if backwards else "Tab"
+    path: list[str] = []
+    for presses in range(limit + 1):
+        if has_focus(locator):
+            return presses
+        page.keyboard.press(key)
+        path.append(focused_element(page))
+        if len(path) >= 4 and len(set(path[-4:])) == 1 and path[-1] != "<body>":
+            raise AssertionError(f"keyboard trap: {key} keeps the focus on {path[-1]}")
+    raise AssertionError(
+        f"{locator} not reached with {limit} presses of {key}; the focus went to:\n  "
+        + "\n  ".join(path)
+    )
+
+
+def type_text(page: Page, locator, text: str) -> None:
+    """Tab to an (empty) text box and type into it."""
+    tab_to(page, locator)
+    page.keyboard.type(text)
+
+
+def press_on(page: Page, locator, key: str = "Enter") -> None:
+    """Tab to a link, button, checkbox... and press a key on it (Enter, Space)."""
+    tab_to(page, locator)
+    page.keyboard.press(key)
+
+
+def choose_option(page: Page, select, label: str) -> None:
+    """Tab to a <select> and pick the option reading `label` with the arrow keys."""
+    tab_to(page, select)
+    labels = select.evaluate("s => Array.from(s.options, o => o.label.trim())")
+    assert label in labels, f"{label!r} is not among {labels}"
+    move = labels.index(label) - select.evaluate("s => s.selectedIndex")
+    for _ in range(abs(move)):
+        page.keyboard.press("ArrowDown" if move > 0 else "ArrowUp")
+    expect(select.locator("option:checked")).to_have_text(label)
+
+
+def choose_radio(page: Page, group, label: str) -> None:
+    """Tab into a group of radio buttons (`group` holds them) and move to the one
+    labelled `label` with the arrow keys, which also checks it."""
+    radios = group.get_by_role("radio")
+    target = group.get_by_role("radio", name=label, exact=True)
+    checked = group.locator("input[type=radio]:checked")
+    tab_to(page, checked if checked.count() else radios.first)
+    for _ in range(radios.count()):
+        if has_focus(target):
+            break
+        page.keyboard.press("ArrowDown")
+    expect(target).to_be_focused()
+    if not target.is_checked():  # the first radio of a group with none checked yet
+        page.keyboard.press("Space")
+    expect(target).to_be_checked()

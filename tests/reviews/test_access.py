@@ -5,6 +5,7 @@ from django.urls import reverse
 from permits.models import Permit
 
 from ..conftest import login
+from ..factories import PASSWORD
 
 STAFF_OBJECT_OF = {
     "staff_permit": "permit", "staff_claim": "permit", "staff_assign": "permit", "staff_add_note": "permit",
@@ -77,10 +78,11 @@ def test_a_site_administrator_reads_their_school_but_does_not_decide(name, objec
 def test_staff_without_a_role_get_a_404(objects, district):
     from applicants.models import User
 
-    nobody = User.objects.create_user(email="norole@district.example", password="x" * 20, is_staff=True)
-    client = Client()
-    client.force_login(nobody)
-    assert client.get(reverse("staff_queue")).status_code == 404
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    nobody = User.objects.create_user(email="norole@district.example", password=PASSWORD, is_staff=True)
+    TOTPDevice.objects.create(user=nobody, name="authenticator", confirmed=True)
+    assert login(nobody).get(reverse("staff_queue")).status_code == 404
 
 
 @pytest.mark.parametrize("path, allowed", [
