@@ -9,6 +9,8 @@ from django.core.management.base import BaseCommand
 from django.db import transaction
 from django.utils import timezone
 
+from django_otp.plugins.otp_static.models import StaticDevice
+
 from applicants.models import Family, Grade, Student, User
 from permits import services
 from reviews import services as reviews
@@ -153,6 +155,12 @@ class Command(BaseCommand):
             )
             StaffRole.objects.create(user=staff[role], role=role)
         StaffRole.objects.get(role=Role.SITE_ADMIN).schools.set([schools["ROO"]])
+        # Staff sign in with a second factor; the demo gives each a few recovery codes
+        # (printed below) so that nobody needs an authenticator app to try the portal.
+        for person in [admin, *staff.values()]:
+            device = StaticDevice.objects.create(user=person, name="recovery")
+            for n in range(1, 6):
+                device.token_set.create(token=f"demo{n:04d}")
 
         garcia = self.family("maria.garcia@example.com", "María", "García", "es")
         lee = self.family("sam.lee@example.com", "Sam", "Lee", "en")
@@ -250,6 +258,7 @@ class Command(BaseCommand):
 
     def print_logins(self):
         self.stdout.write(self.style.SUCCESS("Demo logins (password for all: %s)" % PASSWORD))
+        self.stdout.write("  Staff accounts then ask for a code: use demo0001 ... demo0005 (each once).")
         for email, role in [
             ("maria.garcia@example.com", "parent (Spanish)"),
             ("sam.lee@example.com", "parent (English)"),
