@@ -231,12 +231,19 @@ MEDIA_ROOT = env.path("PORTAL_MEDIA_ROOT", default=VAR_DIR / "media")
 # No MEDIA_URL on purpose: documents are never served from a public path, only
 # through views that check who is asking.
 STORAGE_BACKEND = env.str("PORTAL_STORAGE", default="filesystem")
+# Behind nginx: the internal location that serves MEDIA_ROOT after Django's permission
+# check (X-Accel-Redirect), e.g. "/protected-files/". Empty: Django streams the file.
+PORTAL_ACCEL_REDIRECT = env.str("PORTAL_ACCEL_REDIRECT", default="")
 if STORAGE_BACKEND == "s3":
     _private_files = {
         "BACKEND": "storages.backends.s3.S3Storage",
         "OPTIONS": {
             "bucket_name": env.str("AWS_STORAGE_BUCKET_NAME"),
             "endpoint_url": env.str("AWS_S3_ENDPOINT_URL", default=None),
+            "access_key": env.str("AWS_ACCESS_KEY_ID", default=None),
+            "secret_key": env.str("AWS_SECRET_ACCESS_KEY", default=None),
+            "region_name": env.str("AWS_S3_REGION_NAME", default=None),
+            "signature_version": "s3v4",
             "default_acl": "private",
             "querystring_auth": True,
             "querystring_expire": 60,

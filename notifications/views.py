@@ -3,12 +3,13 @@ import logging
 from django.contrib import messages
 from django.contrib.auth.decorators import login_not_required
 from django.core.cache import cache
-from django.http import FileResponse, Http404, HttpRequest, HttpResponse, JsonResponse
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
 from permits.access import family_of
+from permits.downloads import file_response
 from permits.models import Permit
 from reviews.access import get_permit_for_staff, record_access, require
 from reviews.models import RecordAccess
@@ -21,11 +22,8 @@ log = logging.getLogger(__name__)
 VERIFY_LIMIT_PER_MINUTE = 20
 
 
-def _pdf_response(file, filename: str) -> FileResponse:
-    response = FileResponse(file.open("rb"), as_attachment=True, filename=filename, content_type="application/pdf")
-    response["X-Content-Type-Options"] = "nosniff"
-    response["Cache-Control"] = "private, no-store"
-    return response
+def _pdf_response(file, filename: str) -> HttpResponse:
+    return file_response(file, filename=filename, content_type="application/pdf")
 
 
 @require_GET

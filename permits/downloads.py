@@ -1,23 +1,49 @@
-"""Serving stored documents: only ever through a view that checked who is asking."""
+"""Serving stored files (documents, letters): only ever through a view that checked who
+is asking, never from a public path.
 
-from django.http import FileResponse
+Three ways out, by deployment: S3 storage answers with a redirect to a signed URL that
+expires in a minute; behind nginx, X-Accel-Redirect hands the file to an internal
+location; otherwise Django streams it. The headers are the same in every case.
+"""
+
+from urllib.parse import quote
+
+from django.conf import settings
+from django.db.models.fields.files import FieldFile
+from django.http import FileResponse, HttpResponse, HttpResponseRedirect
+from django.utils.http import content_disposition_header
 
 from .models import Document
 
+SIGNED_URL_SECONDS = 60
 
-def document_response(document: Document, *, inline: bool = False) -> FileResponse:
-    """Stream a document with the type it was verified to be. Even inline, the
-    browser may not sniff it into HTML or run anything in it."""
-    response = FileResponse(
-        document.file.open("rb"),
-        as_attachment=not inline,
-        filename=document.original_name,
-        content_type=document.content_type,
-    )
+
+def file_response(file: FieldFile, *, filename: str, content_type: str, inline: bool = False) -> HttpResponse:
+    disposition = content_disposition_header(not inline, filename)
+    if settings.STORAGE_BACKEND == "s3":
+        url = file.storage.url(file.name, parameters={
+            "ResponseContentDisposition": disposition,
+            "ResponseContentType": content_type,
+            "ResponseCacheControl": "private, no-store",
+        }, expire=SIGNED_URL_SECONDS)
+        response = HttpResponseRedirect(url)
+    elif settings.PORTAL_ACCEL_REDIRECT:
+        response = HttpResponse(content_type=content_type)
+        response["X-Accel-Redirect"] = settings.PORTAL_ACCEL_REDIRECT.rstrip("/") + "/" + quote(file.name)
+        response["Content-Disposition"] = disposition
+    else:
+        response = FileResponse(file.open("rb"), as_attachment=not inline, filename=filename,
+                                content_type=content_type)
     response["X-Content-Type-Options"] = "nosniff"
-    # Nothing in a document may run or load anything; only our own pages may frame it.
+    response["Cache-Control"] = "private, no-store"
+    # Nothing in a file may run or load anything; only our own pages may frame it.
     response["Content-Security-Policy"] = "default-src 'none'; img-src 'self'; style-src 'unsafe-inline'; " + (
         "frame-ancestors 'self'" if inline else "frame-ancestors 'none'; sandbox"
     )
-    response["Cache-Control"] = "private, no-store"
     return response
+
+
+def document_response(document: Document, *, inline: bool = False) -> HttpResponse:
+    """A document with the type it was verified to be (PDF, JPEG or PNG)."""
+    return file_response(document.file, filename=document.original_name, content_type=document.content_type,
+                         inline=inline)

@@ -238,3 +238,13 @@ def test_the_packet_page_runs_a_constant_number_of_queries(alice_client, draft_i
         services.add_document(permit_id=draft_in.pk, document_type=doc_type("report_card"), upload=pdf_upload(), by=alice)
     assert Document.objects.filter(permit=draft_in).count() == 10
     assert count_queries() == small
+
+
+def test_behind_nginx_the_download_is_handed_over_after_the_permission_check(alice_client, bob_client, draft_in, settings):
+    settings.PORTAL_ACCEL_REDIRECT = "/protected-files/"
+    document = draft_in.documents.first()
+    response = alice_client.get(reverse("document_download", args=[document.pk]))
+    assert response["X-Accel-Redirect"] == f"/protected-files/{document.file.name}"
+    assert response["Content-Disposition"].startswith("attachment;")
+    assert response["X-Content-Type-Options"] == "nosniff" and response.content == b""
+    assert "X-Accel-Redirect" not in bob_client.get(reverse("document_download", args=[document.pk]))
