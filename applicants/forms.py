@@ -71,9 +71,7 @@ class GuardianNameFields(forms.Form):
 
 class SignUpForm(GuardianNameFields, PasswordFields):
     email = forms.EmailField(label=_("Email address"), widget=forms.EmailInput(attrs={"autocomplete": "email"}))
-    language = forms.ChoiceField(
-        label=_("Preferred language for letters and emails"), choices=Language.choices
-    )
+    language = forms.ChoiceField(label=_("Preferred language for letters and emails"), choices=Language.choices)
     field_order = ["email", "first_name", "last_name", "phone", "language", "password1", "password2"]
 
     def clean_email(self):
@@ -116,8 +114,14 @@ class StudentForm(forms.ModelForm):
     class Meta:
         model = Student
         fields = [
-            "legal_first_name", "legal_middle_name", "legal_last_name", "date_of_birth", "grade",
-            "current_school", "current_district", "special_education",
+            "legal_first_name",
+            "legal_middle_name",
+            "legal_last_name",
+            "date_of_birth",
+            "grade",
+            "current_school",
+            "current_district",
+            "special_education",
         ]
         widgets = {"date_of_birth": forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")}
 
@@ -131,7 +135,8 @@ class StudentForm(forms.ModelForm):
 
 class OneTimeCodeForm(forms.Form):
     code = forms.CharField(
-        label=_("Code"), max_length=20,
+        label=_("Code"),
+        max_length=20,
         widget=forms.TextInput(attrs={"autocomplete": "one-time-code", "inputmode": "numeric", "autofocus": True}),
         help_text=_("The 6-digit code from your authenticator app, or one of your recovery codes."),
     )
@@ -141,8 +146,9 @@ class OutboxPasswordResetForm(PasswordResetForm):
     """Password reset mail goes through the outbox like every other email, in the
     family's language."""
 
-    def send_mail(self, subject_template_name, email_template_name, context, from_email,
-                  to_email, html_email_template_name=None):
+    def send_mail(
+        self, subject_template_name, email_template_name, context, from_email, to_email, html_email_template_name=None
+    ):
         user = context["user"]
         language = user.family.preferred_language if user.family_id else "en"
         queue_email(

@@ -124,9 +124,7 @@ class Student(models.Model):
     )
     current_school = models.CharField(_("current school"), max_length=200, blank=True)
     current_district = models.CharField(_("current school district"), max_length=200, blank=True)
-    special_education = models.BooleanField(
-        _("receives special education services or has an IEP"), default=False
-    )
+    special_education = models.BooleanField(_("receives special education services or has an IEP"), default=False)
     created_at = models.DateTimeField(default=timezone.now)
 
     class Meta:

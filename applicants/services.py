@@ -23,17 +23,20 @@ class AccountError(Exception):
 
 
 @transaction.atomic
-def register_family(
-    *, email: str, password: str, first_name: str, last_name: str, phone: str, language: str
-) -> User:
+def register_family(*, email: str, password: str, first_name: str, last_name: str, phone: str, language: str) -> User:
     """Create a family and its first guardian. The account stays inactive until the
     address is confirmed through the emailed link."""
     family = Family.objects.create(preferred_language=language)
     try:
         with transaction.atomic():
             user = User.objects.create_user(
-                email=email, password=password, first_name=first_name, last_name=last_name,
-                phone=phone, family=family, is_active=False,
+                email=email,
+                password=password,
+                first_name=first_name,
+                last_name=last_name,
+                phone=phone,
+                family=family,
+                is_active=False,
             )
     except IntegrityError:
         raise AccountError(_("An account with this email address already exists.")) from None
@@ -104,8 +107,12 @@ def accept_invitation(
     try:
         with transaction.atomic():
             user = User.objects.create_user(
-                email=invitation.email, password=password, first_name=first_name,
-                last_name=last_name, phone=phone, family=invitation.family,
+                email=invitation.email,
+                password=password,
+                first_name=first_name,
+                last_name=last_name,
+                phone=phone,
+                family=invitation.family,
                 email_verified_at=timezone.now(),
             )
     except IntegrityError:

@@ -31,8 +31,11 @@ from .models import User
 
 def _remember_language(response: HttpResponse, language: str) -> HttpResponse:
     response.set_cookie(
-        settings.LANGUAGE_COOKIE_NAME, language, max_age=365 * 24 * 3600,
-        secure=settings.LANGUAGE_COOKIE_SECURE, samesite=settings.LANGUAGE_COOKIE_SAMESITE,
+        settings.LANGUAGE_COOKIE_NAME,
+        language,
+        max_age=365 * 24 * 3600,
+        secure=settings.LANGUAGE_COOKIE_SECURE,
+        samesite=settings.LANGUAGE_COOKIE_SAMESITE,
     )
     return response
 
@@ -67,8 +70,12 @@ def signup(request: HttpRequest) -> HttpResponse:
         data = form.cleaned_data
         try:
             services.register_family(
-                email=data["email"], password=data["password1"], first_name=data["first_name"],
-                last_name=data["last_name"], phone=data["phone"], language=data["language"],
+                email=data["email"],
+                password=data["password1"],
+                first_name=data["first_name"],
+                last_name=data["last_name"],
+                phone=data["phone"],
+                language=data["language"],
             )
         except services.AccountError as error:
             form.add_error("email", str(error))
@@ -102,8 +109,11 @@ def accept_invitation(request: HttpRequest, token: str) -> HttpResponse:
         data = form.cleaned_data
         try:
             user = services.accept_invitation(
-                invitation=invitation, password=data["password1"], first_name=data["first_name"],
-                last_name=data["last_name"], phone=data["phone"],
+                invitation=invitation,
+                password=data["password1"],
+                first_name=data["first_name"],
+                last_name=data["last_name"],
+                phone=data["phone"],
             )
         except services.AccountError as error:
             messages.error(request, str(error))
@@ -111,9 +121,7 @@ def accept_invitation(request: HttpRequest, token: str) -> HttpResponse:
             login(request, user, backend="applicants.backends.EmailBackend")
             messages.success(request, _("Welcome! You now share this family's account."))
             return _remember_language(redirect("family_dashboard"), user.family.preferred_language)
-    return render(
-        request, "applicants/invitation_accept.html", {"form": form, "invitation": invitation}
-    )
+    return render(request, "applicants/invitation_accept.html", {"form": form, "invitation": invitation})
 
 
 @require_http_methods(["GET", "POST"])
@@ -209,14 +217,21 @@ def two_factor_setup(request: HttpRequest) -> HttpResponse:
             return render(request, "applicants/two_factor_codes.html", {"codes": codes})
         form.add_error("code", _("This code is not valid. Check the time on your phone and try again."))
     secret = base64.b32encode(device.bin_key).decode()
-    return render(request, "applicants/two_factor_setup.html", {
-        "form": form, "qr": two_factor.qr_code(device), "secret": " ".join(secret[i:i + 4] for i in range(0, len(secret), 4)),
-    })
+    return render(
+        request,
+        "applicants/two_factor_setup.html",
+        {
+            "form": form,
+            "qr": two_factor.qr_code(device),
+            "secret": " ".join(secret[i : i + 4] for i in range(0, len(secret), 4)),
+        },
+    )
 
 
 def _safe_next(request: HttpRequest) -> str | None:
     target = request.GET.get("next", "")
-    if target and url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()},
-                                                  require_https=request.is_secure()):
+    if target and url_has_allowed_host_and_scheme(
+        target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
         return target
     return None

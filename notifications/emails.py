@@ -35,7 +35,14 @@ def render(template: str, context: dict, language: str) -> tuple[str, str, str]:
 
 
 def queue_email(
-    *, key: str, to: str, template: str, context: dict, language: str, permit=None, event=None,
+    *,
+    key: str,
+    to: str,
+    template: str,
+    context: dict,
+    language: str,
+    permit=None,
+    event=None,
     letter=None,
 ) -> OutboxEmail | None:
     """Write one email into the outbox in the caller's transaction and hand it to a
@@ -45,8 +52,15 @@ def queue_email(
     try:
         with transaction.atomic():
             email = OutboxEmail.objects.create(
-                key=key[:200], to=to, template=template, language=language,
-                subject=subject, body_text=text, body_html=html, permit=permit, event=event,
+                key=key[:200],
+                to=to,
+                template=template,
+                language=language,
+                subject=subject,
+                body_text=text,
+                body_html=html,
+                permit=permit,
+                event=event,
                 letter=letter,
             )
     except IntegrityError:
@@ -121,6 +135,4 @@ def _message(email: OutboxEmail) -> EmailMultiAlternatives:
 
 
 def mark_failed(email_id: int) -> None:
-    OutboxEmail.objects.filter(pk=email_id, status=OutboxEmail.Status.PENDING).update(
-        status=OutboxEmail.Status.FAILED
-    )
+    OutboxEmail.objects.filter(pk=email_id, status=OutboxEmail.Status.PENDING).update(status=OutboxEmail.Status.FAILED)

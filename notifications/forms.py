@@ -10,12 +10,14 @@ from .models import Letter
 class LetterFilterForm(forms.Form):
     day = forms.DateField(label=_("Letters dated"), required=False, widget=forms.DateInput(attrs={"type": "date"}))
     kind = forms.ChoiceField(label=_("Kind"), choices=[("", _("All kinds")), *Letter.Kind.choices], required=False)
-    school_year = forms.ModelChoiceField(label=_("School year"), queryset=SchoolYear.objects.all(), required=False,
-                                         empty_label=_("All years"))
+    school_year = forms.ModelChoiceField(
+        label=_("School year"), queryset=SchoolYear.objects.all(), required=False, empty_label=_("All years")
+    )
 
     def letters(self) -> QuerySet[Letter]:
         letters = Letter.objects.filter(rendered_at__isnull=False).select_related(
-            "permit__student", "permit__school_year")
+            "permit__student", "permit__school_year"
+        )
         if not self.is_bound or not self.is_valid():
             return letters.none() if self.is_bound else letters
         data = self.cleaned_data

@@ -22,14 +22,22 @@ from permits.models import District, Permit, PermitEvent, PermitKind
 
 from .models import Letter, LetterBatch, LetterParagraph
 
+
 def kind_for(permit: Permit, new_status: str) -> str | None:
     """Which letter a status change issues, if any."""
     S = Permit.Status
     if new_status == S.APPROVED:
-        return {PermitKind.INTER_IN: Letter.Kind.ACCEPTANCE, PermitKind.INTER_OUT: Letter.Kind.RELEASE,
-                PermitKind.INTRA: Letter.Kind.PLACEMENT}[permit.kind]
-    return {S.DENIED: Letter.Kind.DENIAL, S.REVOKED: Letter.Kind.REVOCATION, S.ABANDONED: Letter.Kind.ABANDONMENT,
-            S.INFO_REQUESTED: Letter.Kind.INFORMATION_REQUEST}.get(new_status)
+        return {
+            PermitKind.INTER_IN: Letter.Kind.ACCEPTANCE,
+            PermitKind.INTER_OUT: Letter.Kind.RELEASE,
+            PermitKind.INTRA: Letter.Kind.PLACEMENT,
+        }[permit.kind]
+    return {
+        S.DENIED: Letter.Kind.DENIAL,
+        S.REVOKED: Letter.Kind.REVOCATION,
+        S.ABANDONED: Letter.Kind.ABANDONMENT,
+        S.INFO_REQUESTED: Letter.Kind.INFORMATION_REQUEST,
+    }.get(new_status)
 
 
 def issue_letter(*, event: PermitEvent) -> Letter | None:
@@ -41,7 +49,10 @@ def issue_letter(*, event: PermitEvent) -> Letter | None:
         return None
     district = District.get()
     letter = Letter.objects.create(
-        permit=permit, event=event, kind=kind, language=permit.family.preferred_language,
+        permit=permit,
+        event=event,
+        kind=kind,
+        language=permit.family.preferred_language,
         letter_date=clock.local_date(event.created_at, district.time_zone),
         verification_code=_new_code() if kind in Letter.VERIFIABLE else None,
     )
@@ -85,8 +96,7 @@ def letter_html(letter: Letter) -> str:
             "paragraph": _paragraph(letter),
             "county_appeal_deadline": clock.county_appeal_deadline(letter.letter_date),
             "internal_appeal_deadline": letter.letter_date + timedelta(days=district.internal_appeal_days),
-            "information_request": permit.information_requests.filter(
-                created_at__lte=letter.event.created_at).first(),
+            "information_request": permit.information_requests.filter(created_at__lte=letter.event.created_at).first(),
             "site_url": settings.SITE_URL,
         }
         return render_to_string(f"letters/{letter.kind}.html", context)
@@ -112,10 +122,18 @@ def render_letter(letter_id: int) -> Letter:
     """Render and store a letter once. A second call finds it rendered and changes
     nothing: the stored bytes are the letter as issued."""
     with transaction.atomic():
-        letter = Letter.objects.select_for_update(of=("self",)).select_related(
-            "permit__student", "permit__family", "permit__school_year", "permit__placed_school",
-            "permit__requested_school", "event",
-        ).get(pk=letter_id)
+        letter = (
+            Letter.objects.select_for_update(of=("self",))
+            .select_related(
+                "permit__student",
+                "permit__family",
+                "permit__school_year",
+                "permit__placed_school",
+                "permit__requested_school",
+                "event",
+            )
+            .get(pk=letter_id)
+        )
         if letter.is_rendered:
             return letter
         from .pdf import html_to_pdf

@@ -19,16 +19,12 @@ class OutboxEmail(models.Model):
         FAILED = "failed", _("Failed")
 
     key = models.CharField(max_length=200, unique=True)
-    permit = models.ForeignKey(
-        "permits.Permit", null=True, blank=True, on_delete=models.CASCADE, related_name="emails"
-    )
+    permit = models.ForeignKey("permits.Permit", null=True, blank=True, on_delete=models.CASCADE, related_name="emails")
     event = models.ForeignKey(
         "permits.PermitEvent", null=True, blank=True, on_delete=models.PROTECT, related_name="emails"
     )
     # The decision letter travels with the email as a PDF attachment.
-    letter = models.ForeignKey(
-        "Letter", null=True, blank=True, on_delete=models.PROTECT, related_name="emails"
-    )
+    letter = models.ForeignKey("Letter", null=True, blank=True, on_delete=models.PROTECT, related_name="emails")
     template = models.CharField(max_length=100)
     language = models.CharField(max_length=5)
     to = models.EmailField()
@@ -47,9 +43,7 @@ class OutboxEmail(models.Model):
         verbose_name = _("outgoing email")
         indexes = [
             # The sweeper looks only at what is still pending.
-            models.Index(
-                fields=["queued_at"], condition=models.Q(status="pending"), name="outbox_pending"
-            )
+            models.Index(fields=["queued_at"], condition=models.Q(status="pending"), name="outbox_pending")
         ]
 
     def __str__(self):
@@ -137,6 +131,9 @@ class LetterBatch(models.Model):
     error = models.TextField(blank=True)
     created_at = models.DateTimeField(default=timezone.now)
     finished_at = models.DateTimeField(null=True, blank=True)
+
+    def __str__(self):
+        return f"Batch {self.pk}: {self.description}"
 
     @property
     def percent(self) -> int:

@@ -23,7 +23,7 @@ def deliver_email_task(self, email_id: int) -> str:
         if self.request.retries >= MAX_ATTEMPTS:
             emails.mark_failed(email_id)
             return "failed"
-        raise self.retry(exc=exc, countdown=min(2 ** self.request.retries * 15, 3600)) from exc
+        raise self.retry(exc=exc, countdown=min(2**self.request.retries * 15, 3600)) from exc
     return "sent"
 
 

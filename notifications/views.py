@@ -54,10 +54,16 @@ def letter_list(request: HttpRequest) -> HttpResponse:
     require(request.user, "letters")
     form = LetterFilterForm(request.GET or None)
     letters = form.letters()
-    return render(request, "notifications/letter_list.html", {
-        "form": form, "letters": letters[:200], "count": letters.count(),
-        "batches": LetterBatch.objects.filter(requested_by=request.user).order_by("-created_at")[:10],
-    })
+    return render(
+        request,
+        "notifications/letter_list.html",
+        {
+            "form": form,
+            "letters": letters[:200],
+            "count": letters.count(),
+            "batches": LetterBatch.objects.filter(requested_by=request.user).order_by("-created_at")[:10],
+        },
+    )
 
 
 @require_POST
@@ -88,8 +94,7 @@ def batch_detail(request: HttpRequest, pk: int) -> HttpResponse:
 @require_GET
 def batch_status(request: HttpRequest, pk: int) -> JsonResponse:
     batch = _batch_for(request.user, pk)
-    return JsonResponse({"status": batch.status, "done": batch.done, "total": batch.total,
-                         "percent": batch.percent})
+    return JsonResponse({"status": batch.status, "done": batch.done, "total": batch.total, "percent": batch.percent})
 
 
 @require_GET
@@ -133,5 +138,9 @@ def verify(request: HttpRequest, code: str) -> HttpResponse:
     if letter is not None:
         student = letter.permit.student
         initials = f"{student.legal_first_name[:1]}. {student.legal_last_name[:1]}."
-    return render(request, "notifications/verify.html", {"state": state, "letter": letter, "initials": initials},
-                  status=404 if state == "unknown" else 200)
+    return render(
+        request,
+        "notifications/verify.html",
+        {"state": state, "letter": letter, "initials": initials},
+        status=404 if state == "unknown" else 200,
+    )

@@ -37,8 +37,6 @@ def get_student_for(user, pk: int) -> Student:
 
 def get_document_for(user, pk: int) -> Document:
     try:
-        return Document.objects.select_related("permit").get(
-            pk=pk, permit__family=family_of(user)
-        )
+        return Document.objects.select_related("permit").get(pk=pk, permit__family=family_of(user))
     except Document.DoesNotExist:
         raise Http404 from None

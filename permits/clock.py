@@ -53,9 +53,7 @@ def deadlines_for(
     else:
         year_type = "future"
         legal_due = first_day_of_instruction + timedelta(days=FUTURE_YEAR_DAYS_AFTER_START)
-    district_due = (
-        received_on + timedelta(days=service_level_days) if service_level_days else None
-    )
+    district_due = received_on + timedelta(days=service_level_days) if service_level_days else None
     return Deadlines(received_on, year_type, legal_due, district_due)
 
 

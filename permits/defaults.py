@@ -17,14 +17,19 @@ DOCUMENT_TYPES = {
     "report_card": (
         "Latest report card or transcript",
         "Boleta de calificaciones o expediente académico más reciente",
-        "", "",
+        "",
+        "",
     ),
     "behavior_report": (
-        "Behavior and discipline report", "Informe de conducta y disciplina", "", "",
+        "Behavior and discipline report",
+        "Informe de conducta y disciplina",
+        "",
+        "",
     ),
     "attendance_record": ("Attendance record", "Registro de asistencia", "", ""),
     "iep": (
-        "Most recent IEP", "Programa de Educación Individualizado (IEP) más reciente",
+        "Most recent IEP",
+        "Programa de Educación Individualizado (IEP) más reciente",
         "Only for students who receive special education services.",
         "Solo para estudiantes que reciben servicios de educación especial.",
     ),
@@ -35,34 +40,53 @@ DOCUMENT_TYPES = {
         "En papel membretado de la empresa, firmada, con el horario de trabajo del padre o madre (EC 48204(b)).",
     ),
     "childcare_letter": (
-        "Letter from the child care provider", "Carta del proveedor de cuidado infantil",
+        "Letter from the child care provider",
+        "Carta del proveedor de cuidado infantil",
         "With the provider's address and license number.",
         "Con la dirección y el número de licencia del proveedor.",
     ),
     "sibling_enrollment": (
-        "Proof of a sibling's enrollment", "Comprobante de inscripción de un hermano o hermana", "", "",
+        "Proof of a sibling's enrollment",
+        "Comprobante de inscripción de un hermano o hermana",
+        "",
+        "",
     ),
     "enrollment_proof": (
-        "Proof of current enrollment", "Comprobante de inscripción actual", "", "",
+        "Proof of current enrollment",
+        "Comprobante de inscripción actual",
+        "",
+        "",
     ),
     "program_description": (
-        "Description of the special program", "Descripción del programa especial", "", "",
+        "Description of the special program",
+        "Descripción del programa especial",
+        "",
+        "",
     ),
     "incident_report": (
-        "Report of the bullying incidents", "Informe de los incidentes de acoso escolar",
+        "Report of the bullying incidents",
+        "Informe de los incidentes de acoso escolar",
         "A school or police report, or a written statement with dates.",
         "Un informe de la escuela o de la policía, o una declaración escrita con fechas.",
     ),
     "military_orders": (
         "Military orders or a letter from the commanding officer",
-        "Órdenes militares o carta del oficial al mando", "", "",
+        "Órdenes militares o carta del oficial al mando",
+        "",
+        "",
     ),
     "health_statement": (
-        "Statement from a doctor or counselor", "Declaración de un médico o consejero", "", "",
+        "Statement from a doctor or counselor",
+        "Declaración de un médico o consejero",
+        "",
+        "",
     ),
     "supporting_letter": ("Supporting letter", "Carta de apoyo", "", ""),
     "appeal_evidence": (
-        "Document supporting an appeal", "Documento de apoyo de la apelación", "", "",
+        "Document supporting an appeal",
+        "Documento de apoyo de la apelación",
+        "",
+        "",
     ),
 }
 
@@ -72,13 +96,17 @@ OUTGOING_REASONS = {
     "child_care": ("Child care", "Cuidado infantil", "", ["childcare_letter"]),
     "sibling": ("Sibling attending the school", "Hermano o hermana en la escuela", "", ["sibling_enrollment"]),
     "continuing": (
-        "Continuing enrollment or final year", "Continuación de inscripción o último año", "",
+        "Continuing enrollment or final year",
+        "Continuación de inscripción o último año",
+        "",
         ["enrollment_proof"],
     ),
     "special_program": ("Special program", "Programa especial", "", ["program_description"]),
     "bullying": ("Victim of bullying", "Víctima de acoso escolar", "bullying", ["incident_report"]),
     "military": (
-        "Parent on active military duty", "Padre o madre en servicio militar activo", "military",
+        "Parent on active military duty",
+        "Padre o madre en servicio militar activo",
+        "military",
         ["military_orders"],
     ),
     "health_safety": ("Health and safety", "Salud y seguridad", "", ["health_statement"]),
@@ -104,18 +132,27 @@ def install_defaults(**district_fields) -> District:
     for kind, codes in CHECKLISTS.items():
         for position, code in enumerate(codes):
             DocumentRule.objects.get_or_create(
-                kind=kind, document_type=types[code], reason=None,
+                kind=kind,
+                document_type=types[code],
+                reason=None,
                 defaults={"position": position, "is_release": code == "release"},
             )
         DocumentRule.objects.get_or_create(
-            kind=kind, document_type=types["iep"], reason=None,
+            kind=kind,
+            document_type=types["iep"],
+            reason=None,
             defaults={"position": 50, "special_education_only": True},
         )
     for position, (code, (en, es, group, documents)) in enumerate(OUTGOING_REASONS.items()):
         reason, _ = Reason.objects.get_or_create(
             code=code,
-            defaults={"name_en": en, "name_es": es, "priority_group": group, "position": position,
-                      "kind": PermitKind.INTER_OUT},
+            defaults={
+                "name_en": en,
+                "name_es": es,
+                "priority_group": group,
+                "position": position,
+                "kind": PermitKind.INTER_OUT,
+            },
         )
         for document_code in documents:
             DocumentRule.objects.get_or_create(

@@ -21,19 +21,22 @@ SIGNED_URL_SECONDS = 60
 def file_response(file: FieldFile, *, filename: str, content_type: str, inline: bool = False) -> HttpResponse:
     disposition = content_disposition_header(not inline, filename)
     if settings.STORAGE_BACKEND == "s3":
-        url = file.storage.url(file.name, parameters={
-            "ResponseContentDisposition": disposition,
-            "ResponseContentType": content_type,
-            "ResponseCacheControl": "private, no-store",
-        }, expire=SIGNED_URL_SECONDS)
+        url = file.storage.url(
+            file.name,
+            parameters={
+                "ResponseContentDisposition": disposition,
+                "ResponseContentType": content_type,
+                "ResponseCacheControl": "private, no-store",
+            },
+            expire=SIGNED_URL_SECONDS,
+        )
         response = HttpResponseRedirect(url)
     elif settings.PORTAL_ACCEL_REDIRECT:
         response = HttpResponse(content_type=content_type)
         response["X-Accel-Redirect"] = settings.PORTAL_ACCEL_REDIRECT.rstrip("/") + "/" + quote(file.name)
         response["Content-Disposition"] = disposition
     else:
-        response = FileResponse(file.open("rb"), as_attachment=not inline, filename=filename,
-                                content_type=content_type)
+        response = FileResponse(file.open("rb"), as_attachment=not inline, filename=filename, content_type=content_type)
     response["X-Content-Type-Options"] = "nosniff"
     response["Cache-Control"] = "private, no-store"
     # Nothing in a file may run or load anything; only our own pages may frame it.
@@ -45,5 +48,6 @@ def file_response(file: FieldFile, *, filename: str, content_type: str, inline: 
 
 def document_response(document: Document, *, inline: bool = False) -> HttpResponse:
     """A document with the type it was verified to be (PDF, JPEG or PNG)."""
-    return file_response(document.file, filename=document.original_name, content_type=document.content_type,
-                         inline=inline)
+    return file_response(
+        document.file, filename=document.original_name, content_type=document.content_type, inline=inline
+    )

@@ -10,9 +10,7 @@ from .models import DocumentType, Permit, PermitKind, Reason, School, SchoolYear
 
 class StartPermitForm(forms.Form):
     student = forms.ModelChoiceField(label=_("Student"), queryset=Student.objects.none(), empty_label=None)
-    school_year = forms.ModelChoiceField(
-        label=_("School year"), queryset=SchoolYear.objects.none(), empty_label=None
-    )
+    school_year = forms.ModelChoiceField(label=_("School year"), queryset=SchoolYear.objects.none(), empty_label=None)
     kind = forms.ChoiceField(label=_("Kind of permit"), choices=PermitKind.choices, widget=forms.RadioSelect)
 
     def __init__(self, *args, family: Family, **kwargs):
@@ -29,20 +27,39 @@ class PermitDetailsForm(forms.ModelForm):
     are shown and required."""
 
     FIELDS = {
-        PermitKind.INTER_IN: ["requested_school", "home_district", "release_pending",
-                              "bullying_victim", "military_family", "explanation"],
+        PermitKind.INTER_IN: [
+            "requested_school",
+            "home_district",
+            "release_pending",
+            "bullying_victim",
+            "military_family",
+            "explanation",
+        ],
         PermitKind.INTER_OUT: ["destination_district", "destination_school", "reason", "explanation"],
-        PermitKind.INTRA: ["school_of_residence", "requested_school", "bullying_victim",
-                           "military_family", "explanation"],
+        PermitKind.INTRA: [
+            "school_of_residence",
+            "requested_school",
+            "bullying_victim",
+            "military_family",
+            "explanation",
+        ],
     }
-    REQUIRED = {"requested_school", "home_district", "destination_district", "reason",
-                "school_of_residence"}
+    REQUIRED = {"requested_school", "home_district", "destination_district", "reason", "school_of_residence"}
 
     class Meta:
         model = Permit
-        fields = ["requested_school", "school_of_residence", "home_district", "release_pending",
-                  "destination_district", "destination_school", "reason", "bullying_victim",
-                  "military_family", "explanation"]
+        fields = [
+            "requested_school",
+            "school_of_residence",
+            "home_district",
+            "release_pending",
+            "destination_district",
+            "destination_school",
+            "reason",
+            "bullying_victim",
+            "military_family",
+            "explanation",
+        ]
         labels = {
             "release_pending": _("I do not have the release from my home district yet"),
         }
@@ -102,8 +119,7 @@ class UploadForm(forms.Form):
 class SubmitForm(forms.Form):
     attest = forms.BooleanField(
         label=_(
-            "I declare that the information in this request is true and complete, and that the "
-            "documents are genuine."
+            "I declare that the information in this request is true and complete, and that the documents are genuine."
         ),
         error_messages={"required": _("Please confirm that the information is true.")},
     )
@@ -115,14 +131,17 @@ class WithdrawForm(forms.Form):
 
 class AnswerForm(forms.Form):
     answer = forms.CharField(
-        label=_("Message to the district (optional)"), required=False, max_length=2000,
+        label=_("Message to the district (optional)"),
+        required=False,
+        max_length=2000,
         widget=forms.Textarea(attrs={"rows": 3}),
     )
 
 
 class AppealForm(forms.Form):
     statement = forms.CharField(
-        label=_("Why should the district change its decision?"), max_length=5000,
+        label=_("Why should the district change its decision?"),
+        max_length=5000,
         widget=forms.Textarea(attrs={"rows": 6}),
     )
     file = forms.FileField(label=_("Supporting document (optional; PDF, JPEG or PNG)"), required=False)

@@ -21,13 +21,13 @@ class Bilingual(models.Model):
     class Meta:
         abstract = True
 
+    def __str__(self):
+        return self.name_en
+
     @property
     def name(self) -> str:
         if (get_language() or "en").startswith("es") and self.name_es:
             return self.name_es
-        return self.name_en
-
-    def __str__(self):
         return self.name_en
 
 
@@ -46,9 +46,7 @@ class District(models.Model):
     postal_code = models.CharField(_("ZIP code"), max_length=10)
     phone = models.CharField(_("phone"), max_length=40)
     email = models.EmailField(_("permits office email"))
-    office_name = models.CharField(
-        _("office name"), max_length=200, default="Office of Student Services"
-    )
+    office_name = models.CharField(_("office name"), max_length=200, default="Office of Student Services")
     director_name = models.CharField(_("director's name"), max_length=200, default="")
     director_title_en = models.CharField(
         _("director's title (English)"), max_length=200, default="Director of Student Services"
@@ -181,9 +179,7 @@ class SeatAllocation(models.Model):
         verbose_name = _("seats per grade")
         verbose_name_plural = _("seats per grade")
         constraints = [
-            models.UniqueConstraint(
-                fields=["school", "school_year", "grade"], name="one_allocation_per_grade"
-            )
+            models.UniqueConstraint(fields=["school", "school_year", "grade"], name="one_allocation_per_grade")
         ]
 
     def __str__(self):
@@ -221,12 +217,8 @@ class Reason(Bilingual):
         MILITARY = "military", _("active-duty military")
 
     code = models.SlugField(_("code"), max_length=40, unique=True)
-    kind = models.CharField(
-        _("permit kind"), max_length=10, choices=PermitKind.choices, default=PermitKind.INTER_OUT
-    )
-    priority_group = models.CharField(
-        _("priority group"), max_length=10, choices=PriorityGroup.choices, blank=True
-    )
+    kind = models.CharField(_("permit kind"), max_length=10, choices=PermitKind.choices, default=PermitKind.INTER_OUT)
+    priority_group = models.CharField(_("priority group"), max_length=10, choices=PriorityGroup.choices, blank=True)
     position = models.PositiveSmallIntegerField(_("position"), default=0)
     is_active = models.BooleanField(_("offered to families"), default=True)
 
@@ -248,9 +240,7 @@ class DocumentRule(models.Model):
         related_name="document_rules",
         help_text=_("Leave empty for a document every packet of this kind needs."),
     )
-    special_education_only = models.BooleanField(
-        _("only for students with special education services"), default=False
-    )
+    special_education_only = models.BooleanField(_("only for students with special education services"), default=False)
     is_release = models.BooleanField(
         _("this is the home district's release"),
         default=False,
@@ -323,19 +313,25 @@ class Permit(models.Model):
     student = models.ForeignKey(Student, on_delete=models.PROTECT, related_name="permits")
     school_year = models.ForeignKey(SchoolYear, on_delete=models.PROTECT, related_name="permits")
     kind = models.CharField(_("kind"), max_length=10, choices=PermitKind.choices)
-    status = models.CharField(
-        _("status"), max_length=20, choices=Status.choices, default=Status.DRAFT
-    )
+    status = models.CharField(_("status"), max_length=20, choices=Status.choices, default=Status.DRAFT)
     grade = models.SmallIntegerField(_("grade"), choices=Grade.choices)
 
     # inter_in and intra: where the family wants the student to attend.
     requested_school = models.ForeignKey(
-        School, null=True, blank=True, on_delete=models.PROTECT, related_name="+",
+        School,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
         verbose_name=_("requested school"),
     )
     # intra: the school of residence where the student is registered today.
     school_of_residence = models.ForeignKey(
-        School, null=True, blank=True, on_delete=models.PROTECT, related_name="+",
+        School,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
         verbose_name=_("school of residence"),
     )
     # inter_in: the district the family lives in, which must release the student.
@@ -345,22 +341,32 @@ class Permit(models.Model):
     destination_district = models.CharField(_("district requested"), max_length=200, blank=True)
     destination_school = models.CharField(_("school requested there"), max_length=200, blank=True)
     reason = models.ForeignKey(
-        Reason, null=True, blank=True, on_delete=models.PROTECT, related_name="permits",
+        Reason,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="permits",
         verbose_name=_("reason"),
     )
     bullying_victim = models.BooleanField(_("the student is a victim of bullying"), default=False)
-    military_family = models.BooleanField(
-        _("a parent is on active military duty"), default=False
-    )
+    military_family = models.BooleanField(_("a parent is on active military duty"), default=False)
     explanation = models.TextField(_("anything the district should know"), blank=True)
 
     # Staff side: who works the packet, where it places the student, and why.
     assigned_to = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+",
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
         verbose_name=_("assigned to"),
     )
     placed_school = models.ForeignKey(
-        School, null=True, blank=True, on_delete=models.PROTECT, related_name="placements",
+        School,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="placements",
         verbose_name=_("school placed at"),
     )
     denial_reasons = ArrayField(models.CharField(max_length=30), default=list, blank=True)
@@ -386,9 +392,7 @@ class Permit(models.Model):
     due_date = models.DateField(_("decision due"), null=True, blank=True)
     decided_at = models.DateTimeField(_("decided"), null=True, blank=True)
 
-    created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
-    )
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     created_at = models.DateTimeField(default=timezone.now)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -400,9 +404,7 @@ class Permit(models.Model):
                 fields=["student", "school_year", "kind"],
                 condition=Q(status__in=["draft", "submitted", "under_review", "info_requested", "approved"]),
                 name="one_live_permit_per_student_year_kind",
-                violation_error_message=_(
-                    "This student already has a request of this kind for this school year."
-                ),
+                violation_error_message=_("This student already has a request of this kind for this school year."),
             )
         ]
         indexes = [
@@ -440,9 +442,7 @@ class Permit(models.Model):
 
     @property
     def is_priority(self) -> bool:
-        return self.bullying_victim or self.military_family or bool(
-            self.reason_id and self.reason.priority_group
-        )
+        return self.bullying_victim or self.military_family or bool(self.reason_id and self.reason.priority_group)
 
     @property
     def can_be_revoked(self) -> bool:
@@ -516,8 +516,13 @@ class PermitEvent(models.Model):
 
     # What the family's own history shows: never staff-internal steps.
     FAMILY_VISIBLE = (
-        Kind.CREATED, Kind.STATUS, Kind.DOCUMENT_ADDED, Kind.DOCUMENT_REJECTED, Kind.INFO_ANSWERED,
-        Kind.APPEAL_FILED, Kind.APPEAL_DECIDED,
+        Kind.CREATED,
+        Kind.STATUS,
+        Kind.DOCUMENT_ADDED,
+        Kind.DOCUMENT_REJECTED,
+        Kind.INFO_ANSWERED,
+        Kind.APPEAL_FILED,
+        Kind.APPEAL_DECIDED,
     )
 
     permit = models.ForeignKey(Permit, on_delete=models.PROTECT, related_name="events")

@@ -23,9 +23,7 @@ class ChecklistItem:
 def rules_for(*, kind: str, reason: Reason | None, special_education: bool) -> list[DocumentRule]:
     """The checklist a packet of this kind (and reason) needs, from configuration."""
     rules = DocumentRule.objects.filter(kind=kind).select_related("document_type")
-    rules = rules.filter(Q(reason__isnull=True) | Q(reason=reason)) if reason else rules.filter(
-        reason__isnull=True
-    )
+    rules = rules.filter(Q(reason__isnull=True) | Q(reason=reason)) if reason else rules.filter(reason__isnull=True)
     if not special_education:
         rules = rules.filter(special_education_only=False)
     return list(rules)
@@ -65,8 +63,9 @@ def family_dashboard(family: Family) -> list[Student]:
     return list(
         Student.objects.filter(family=family).prefetch_related(
             Prefetch("permits", queryset=permits),
-            Prefetch("permits__events", queryset=PermitEvent.objects.only(
-                "id", "permit_id", "kind", "old_status", "new_status", "created_at"
-            )),
+            Prefetch(
+                "permits__events",
+                queryset=PermitEvent.objects.only("id", "permit_id", "kind", "old_status", "new_status", "created_at"),
+            ),
         )
     )

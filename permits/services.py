@@ -35,9 +35,11 @@ class MissingDocuments(PermitError):
 
 
 def _lock(permit_id: int) -> Permit:
-    return Permit.objects.select_for_update(of=("self",)).select_related(
-        "student", "school_year", "family"
-    ).get(pk=permit_id)
+    return (
+        Permit.objects.select_for_update(of=("self",))
+        .select_related("student", "school_year", "family")
+        .get(pk=permit_id)
+    )
 
 
 def change_status(permit: Permit, to: str, *, by: User | None, note: str = "") -> PermitEvent:
@@ -48,7 +50,11 @@ def change_status(permit: Permit, to: str, *, by: User | None, note: str = "") -
     old, permit.status = permit.status, to
     permit.save(update_fields=["status", "updated_at"])
     return PermitEvent.objects.create(
-        permit=permit, kind=PermitEvent.Kind.STATUS, actor=by, old_status=old, new_status=to,
+        permit=permit,
+        kind=PermitEvent.Kind.STATUS,
+        actor=by,
+        old_status=old,
+        new_status=to,
         note=note,
     )
 
@@ -63,14 +69,21 @@ def start_permit(*, family: Family, student: Student, school_year: SchoolYear, k
     if not school_year.accepts_requests_on(today):
         raise PermitError(
             _("Requests for %(year)s are accepted from %(start)s to %(end)s.")
-            % {"year": school_year, "start": date_format(school_year.applications_open_on),
-               "end": date_format(school_year.applications_close_on)}
+            % {
+                "year": school_year,
+                "start": date_format(school_year.applications_open_on),
+                "end": date_format(school_year.applications_close_on),
+            }
         )
     try:
         with transaction.atomic():
             permit = Permit.objects.create(
-                family=family, student=student, school_year=school_year, kind=kind,
-                grade=student.grade, created_by=by,
+                family=family,
+                student=student,
+                school_year=school_year,
+                kind=kind,
+                grade=student.grade,
+                created_by=by,
             )
     except IntegrityError:
         raise PermitError(
@@ -103,14 +116,21 @@ def store_document(*, permit: Permit, document_type: DocumentType, upload: Uploa
             % {"limit": district.max_packet_mb}
         )
     document = Document(
-        permit=permit, document_type=document_type, original_name=checked.display_name,
-        content_type=checked.content_type, size=checked.size, sha256=checked.sha256, uploaded_by=by,
+        permit=permit,
+        document_type=document_type,
+        original_name=checked.display_name,
+        content_type=checked.content_type,
+        size=checked.size,
+        sha256=checked.sha256,
+        uploaded_by=by,
     )
     document.file.save(uploads.storage_key(permit.pk, checked.extension), upload, save=False)
     try:
         document.save()
         PermitEvent.objects.create(
-            permit=permit, kind=PermitEvent.Kind.DOCUMENT_ADDED, actor=by,
+            permit=permit,
+            kind=PermitEvent.Kind.DOCUMENT_ADDED,
+            actor=by,
             note=f"{document_type.name_en}: {checked.display_name}",
         )
     except Exception:
@@ -129,7 +149,9 @@ def remove_document(*, document_id: int, by: User) -> None:
         raise PermitError(_("Documents of a submitted request cannot be removed."))
     name = document.file.name
     PermitEvent.objects.create(
-        permit=permit, kind=PermitEvent.Kind.DOCUMENT_REMOVED, actor=by,
+        permit=permit,
+        kind=PermitEvent.Kind.DOCUMENT_REMOVED,
+        actor=by,
         note=f"{document.document_type.name_en}: {document.original_name}",
     )
     document.delete()
@@ -161,9 +183,16 @@ def submit_permit(*, permit_id: int, by: User) -> Permit:
     permit.district_due_date = deadlines.district_due
     permit.due_date = deadlines.due
     permit.attested_by = by
-    permit.save(update_fields=[
-        "received_at", "year_type", "legal_due_date", "district_due_date", "due_date", "attested_by",
-    ])
+    permit.save(
+        update_fields=[
+            "received_at",
+            "year_type",
+            "legal_due_date",
+            "district_due_date",
+            "due_date",
+            "attested_by",
+        ]
+    )
     event = change_status(permit, Permit.Status.SUBMITTED, by=by)
     notify_family(event=event, template="permit_received", context={"deadlines": deadlines})
     return permit

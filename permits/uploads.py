@@ -52,9 +52,7 @@ def sniff(head: bytes) -> str | None:
 def display_name(name: str) -> str:
     """The family's filename made safe to show: no folders, no control or bidi characters."""
     base = PureWindowsPath(PurePosixPath(name or "").name).name
-    cleaned = "".join(
-        ch for ch in base if unicodedata.category(ch) not in ("Cc", "Cf", "Zl", "Zp")
-    )
+    cleaned = "".join(ch for ch in base if unicodedata.category(ch) not in ("Cc", "Cf", "Zl", "Zp"))
     cleaned = cleaned.strip(" .") or "document"
     return cleaned[-120:]
 
@@ -82,15 +80,11 @@ def check_upload(upload: UploadedFile, *, max_bytes: int) -> CheckedUpload:
             code="wrong_type",
         )
     if any(marker in head.lower() for marker in _MARKUP):
-        raise ValidationError(
-            _("This file contains web page content and cannot be accepted."), code="markup"
-        )
+        raise ValidationError(_("This file contains web page content and cannot be accepted."), code="markup")
     if content_type.startswith("image/"):
         _check_image(upload)
     elif not _pdf_looks_complete(upload):
-        raise ValidationError(
-            _("This PDF seems to be damaged or incomplete. Please save it again."), code="broken_pdf"
-        )
+        raise ValidationError(_("This PDF seems to be damaged or incomplete. Please save it again."), code="broken_pdf")
 
     digest = hashlib.sha256()
     upload.seek(0)

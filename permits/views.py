@@ -126,17 +126,17 @@ def permit_documents(request: HttpRequest, pk: int) -> HttpResponse:
     if permit.status not in (Permit.Status.DRAFT, Permit.Status.INFO_REQUESTED):
         return redirect("permit_detail", pk=permit.pk)
     items = selectors.checklist(permit)
-    form = UploadForm(
-        request.POST or None, request.FILES or None, document_types=[i.document_type for i in items]
-    )
+    form = UploadForm(request.POST or None, request.FILES or None, document_types=[i.document_type for i in items])
     wants_json = "application/json" in request.headers.get("Accept", "")
     status = 200
     if request.method == "POST":
         if form.is_valid():
             try:
                 services.add_document(
-                    permit_id=permit.pk, document_type=form.cleaned_data["document_type"],
-                    upload=form.cleaned_data["file"], by=request.user,
+                    permit_id=permit.pk,
+                    document_type=form.cleaned_data["document_type"],
+                    upload=form.cleaned_data["file"],
+                    by=request.user,
                 )
             except ValidationError as error:
                 form.add_error("file", error)
@@ -153,8 +153,14 @@ def permit_documents(request: HttpRequest, pk: int) -> HttpResponse:
             errors = [str(e) for field in form.errors.values() for e in field]
             return JsonResponse({"errors": errors}, status=400)
     return _wizard(
-        request, permit, "documents", form=form, items=items, status=status,
-        district=District.get(), answer_form=AnswerForm(),
+        request,
+        permit,
+        "documents",
+        form=form,
+        items=items,
+        status=status,
+        district=District.get(),
+        answer_form=AnswerForm(),
         info_request=permit.information_requests.filter(answered_at__isnull=True).first(),
     )
 
@@ -182,8 +188,12 @@ def permit_review(request: HttpRequest, pk: int) -> HttpResponse:
     if response := _draft_or_detail(permit):
         return response
     return _wizard(
-        request, permit, "review", form=SubmitForm(),
-        missing=selectors.missing_documents(permit), items=selectors.checklist(permit),
+        request,
+        permit,
+        "review",
+        form=SubmitForm(),
+        missing=selectors.missing_documents(permit),
+        items=selectors.checklist(permit),
     )
 
 
@@ -211,8 +221,13 @@ def permit_submit(request: HttpRequest, pk: int) -> HttpResponse:
             )
             return redirect("permit_detail", pk=permit.pk)
     return _wizard(
-        request, permit, "review", form=form, status=400,
-        missing=selectors.missing_documents(permit), items=selectors.checklist(permit),
+        request,
+        permit,
+        "review",
+        form=form,
+        status=400,
+        missing=selectors.missing_documents(permit),
+        items=selectors.checklist(permit),
     )
 
 
@@ -265,7 +280,9 @@ def permit_appeal(request: HttpRequest, pk: int) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         try:
             file_internal_appeal(
-                permit_id=permit.pk, by=request.user, statement=form.cleaned_data["statement"],
+                permit_id=permit.pk,
+                by=request.user,
+                statement=form.cleaned_data["statement"],
                 upload=form.cleaned_data["file"],
             )
         except ValidationError as error:

@@ -46,9 +46,7 @@ class StaffScope:
         if self.sees_whole_district:
             return queryset
         ids = self.school_ids
-        return queryset.filter(
-            Q(requested_school__in=ids) | Q(placed_school__in=ids) | Q(school_of_residence__in=ids)
-        )
+        return queryset.filter(Q(requested_school__in=ids) | Q(placed_school__in=ids) | Q(school_of_residence__in=ids))
 
 
 def scope_of(user) -> StaffScope:
@@ -80,8 +78,14 @@ def get_permit_for_staff(user, pk: int, action: str | None = None) -> Permit:
     action is named, if the role may take it (else 403)."""
     scope = scope_of(user)
     queryset = Permit.objects.select_related(
-        "student", "family", "school_year", "requested_school", "placed_school",
-        "school_of_residence", "reason", "assigned_to",
+        "student",
+        "family",
+        "school_year",
+        "requested_school",
+        "placed_school",
+        "school_of_residence",
+        "reason",
+        "assigned_to",
     )
     try:
         permit = scope.permits(queryset).get(pk=pk)
@@ -97,10 +101,19 @@ def record_access(request, *, purpose: str, document=None, letters=()) -> None:
     from .models import RecordAccess
 
     address = request.META.get("REMOTE_ADDR") or None
-    rows = [RecordAccess(user=request.user, permit_id=document.permit_id, document=document, purpose=purpose,
-                         address=address)] if document is not None else []
-    rows += [RecordAccess(user=request.user, permit_id=letter.permit_id, letter=letter, purpose=purpose,
-                          address=address) for letter in letters]
+    rows = (
+        [
+            RecordAccess(
+                user=request.user, permit_id=document.permit_id, document=document, purpose=purpose, address=address
+            )
+        ]
+        if document is not None
+        else []
+    )
+    rows += [
+        RecordAccess(user=request.user, permit_id=letter.permit_id, letter=letter, purpose=purpose, address=address)
+        for letter in letters
+    ]
     RecordAccess.objects.bulk_create(rows)
 
 

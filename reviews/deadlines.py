@@ -92,10 +92,19 @@ def _remind(summary: CheckSummary, district: District, day: date, directors: lis
     if not thresholds:
         return
     window = _open_permits().filter(due_date__gte=day, due_date__lte=day + timedelta(days=thresholds[0]))
-    candidates = list(window.select_related("assigned_to", "student").only(
-        "id", "reference", "due_date", "received_at", "assigned_to", "student__legal_first_name",
-        "student__legal_last_name", "kind", "status",
-    ))
+    candidates = list(
+        window.select_related("assigned_to", "student").only(
+            "id",
+            "reference",
+            "due_date",
+            "received_at",
+            "assigned_to",
+            "student__legal_first_name",
+            "student__legal_last_name",
+            "kind",
+            "status",
+        )
+    )
     sent = set(DeadlineReminder.objects.filter(permit__in=candidates).values_list("permit_id", "days_before"))
     technicians = _people(Role.TECHNICIAN)
     new: list[DeadlineReminder] = []
@@ -117,8 +126,13 @@ def _remind(summary: CheckSummary, district: District, day: date, directors: lis
     summary.reminders += len(created)
     batch = min(r.pk for r in created)
     for person, items in by_recipient.items():
-        _send(summary, key=f"reminder:{batch}:{person.pk}", to=person, template="staff_due_soon",
-              context={"person": person, "items": sorted(items, key=lambda i: i[1]), "today": day})
+        _send(
+            summary,
+            key=f"reminder:{batch}:{person.pk}",
+            to=person,
+            template="staff_due_soon",
+            context={"person": person, "items": sorted(items, key=lambda i: i[1]), "today": day},
+        )
 
 
 def _escalate_overdue(summary: CheckSummary, day: date, directors: list[User]) -> None:
@@ -132,8 +146,13 @@ def _escalate_overdue(summary: CheckSummary, day: date, directors: list[User]) -
         return
     summary.overdue = max(summary.overdue, total)
     for director in directors:
-        _send(summary, key=f"overdue:{day.isoformat()}:{director.pk}", to=director, template="staff_overdue",
-              context={"person": director, "items": items, "total": total, "day": day})
+        _send(
+            summary,
+            key=f"overdue:{day.isoformat()}:{director.pk}",
+            to=director,
+            template="staff_overdue",
+            context={"person": director, "items": items, "total": total, "day": day},
+        )
 
 
 def _abandon_expired_information_requests(summary: CheckSummary, today: date) -> None:
@@ -149,15 +168,25 @@ def _check_denial_notices(summary: CheckSummary, directors: list[User]) -> None:
     notice_sent = OutboxEmail.objects.filter(
         permit=OuterRef("pk"), template="permit_denied", status=OutboxEmail.Status.SENT
     )
-    late = Permit.objects.filter(
-        status=Permit.Status.DENIED, decided_at__lt=timezone.now() - timedelta(days=1),
-        decided_at__gte=timezone.now() - timedelta(days=60),
-    ).filter(~Exists(notice_sent)).select_related("student")
+    late = (
+        Permit.objects.filter(
+            status=Permit.Status.DENIED,
+            decided_at__lt=timezone.now() - timedelta(days=1),
+            decided_at__gte=timezone.now() - timedelta(days=60),
+        )
+        .filter(~Exists(notice_sent))
+        .select_related("student")
+    )
     for permit in late:
         summary.missing_denial_notices += 1
         for director in directors:
-            _send(summary, key=f"denial-notice:{permit.pk}:{director.pk}", to=director,
-                  template="staff_denial_notice_missing", context={"person": director, "permit": permit})
+            _send(
+                summary,
+                key=f"denial-notice:{permit.pk}:{director.pk}",
+                to=director,
+                template="staff_denial_notice_missing",
+                context={"person": director, "permit": permit},
+            )
 
 
 def _track_county_appeals(summary: CheckSummary, today: date, directors: list[User]) -> None:
@@ -170,8 +199,13 @@ def _track_county_appeals(summary: CheckSummary, today: date, directors: list[Us
         stage = "overdue:" + today.isoformat() if appeal.county_due_date < today else "due-soon"
         summary.county_alerts += 1
         for director in directors:
-            _send(summary, key=f"county:{appeal.pk}:{stage}:{director.pk}", to=director,
-                  template="staff_county_appeal", context={"person": director, "appeal": appeal, "today": today})
+            _send(
+                summary,
+                key=f"county:{appeal.pk}:{stage}:{director.pk}",
+                to=director,
+                template="staff_county_appeal",
+                context={"person": director, "appeal": appeal, "today": today},
+            )
 
 
 def _digest(summary: CheckSummary, day: date, directors: list[User]) -> None:
@@ -184,6 +218,10 @@ def _digest(summary: CheckSummary, day: date, directors: list[User]) -> None:
         "decided": Permit.objects.filter(decided_at__date=day - timedelta(days=1)).count(),
     }
     for director in directors:
-        _send(summary, key=f"digest:{day.isoformat()}:{director.pk}", to=director, template="director_digest",
-              context={"person": director, "counts": counts, "day": day})
-
+        _send(
+            summary,
+            key=f"digest:{day.isoformat()}:{director.pk}",
+            to=director,
+            template="director_digest",
+            context={"person": director, "counts": counts, "day": day},
+        )

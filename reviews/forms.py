@@ -14,13 +14,29 @@ class QueueFilterForm(forms.Form):
     q = forms.CharField(label=_("Student or reference"), required=False)
     kind = forms.ChoiceField(label=_("Kind"), choices=[("", _("All kinds")), *PermitKind.choices], required=False)
     status = forms.ChoiceField(label=_("Status"), choices=[("", _("Needs action")), *STAFF_STATUSES], required=False)
-    school = forms.ModelChoiceField(label=_("School"), queryset=School.objects.all(), required=False, empty_label=_("All schools"))
-    grade = forms.TypedChoiceField(label=_("Grade"), choices=[("", _("All grades")), *Grade.choices], coerce=int, required=False, empty_value=None)
-    school_year = forms.ModelChoiceField(label=_("School year"), queryset=SchoolYear.objects.all(), required=False, empty_label=_("All years"))
-    year_type = forms.ChoiceField(label=_("Timing"), choices=[("", _("Current and future year")), *Permit.YearType.choices], required=False)
-    assigned = forms.ChoiceField(label=_("Assigned"), choices=[("", _("Anyone")), ("me", _("Assigned to me")), ("none", _("Unassigned"))], required=False)
+    school = forms.ModelChoiceField(
+        label=_("School"), queryset=School.objects.all(), required=False, empty_label=_("All schools")
+    )
+    grade = forms.TypedChoiceField(
+        label=_("Grade"), choices=[("", _("All grades")), *Grade.choices], coerce=int, required=False, empty_value=None
+    )
+    school_year = forms.ModelChoiceField(
+        label=_("School year"), queryset=SchoolYear.objects.all(), required=False, empty_label=_("All years")
+    )
+    year_type = forms.ChoiceField(
+        label=_("Timing"), choices=[("", _("Current and future year")), *Permit.YearType.choices], required=False
+    )
+    assigned = forms.ChoiceField(
+        label=_("Assigned"),
+        choices=[("", _("Anyone")), ("me", _("Assigned to me")), ("none", _("Unassigned"))],
+        required=False,
+    )
     release_pending = forms.BooleanField(label=_("Release pending"), required=False)
-    priority = forms.ChoiceField(label=_("Priority group"), choices=[("", _("Any")), ("bullying", _("Bullying victim")), ("military", _("Active-duty military"))], required=False)
+    priority = forms.ChoiceField(
+        label=_("Priority group"),
+        choices=[("", _("Any")), ("bullying", _("Bullying victim")), ("military", _("Active-duty military"))],
+        required=False,
+    )
 
     def filters(self) -> QueueFilters:
         if not self.is_valid():
@@ -47,7 +63,9 @@ class AssignForm(forms.Form):
 
 class NoteForm(forms.Form):
     prefix = "note"
-    text = forms.CharField(label=_("Internal note (never shown to the family)"), widget=forms.Textarea(attrs={"rows": 2}), max_length=4000)
+    text = forms.CharField(
+        label=_("Internal note (never shown to the family)"), widget=forms.Textarea(attrs={"rows": 2}), max_length=4000
+    )
 
 
 class RejectDocumentForm(forms.Form):
@@ -57,18 +75,28 @@ class RejectDocumentForm(forms.Form):
 class RequestInfoForm(forms.Form):
     prefix = "info"
     document_types = forms.ModelMultipleChoiceField(
-        label=_("Documents needed"), queryset=DocumentType.objects.all(), required=False,
+        label=_("Documents needed"),
+        queryset=DocumentType.objects.all(),
+        required=False,
         widget=forms.CheckboxSelectMultiple,
     )
-    message = forms.CharField(label=_("Message to the family"), widget=forms.Textarea(attrs={"rows": 3}), max_length=2000)
-    due_date = forms.DateField(label=_("Answer due by"), required=False, widget=forms.DateInput(attrs={"type": "date"}),
-                               help_text=_("Leave empty for the district's default (10 days)."))
+    message = forms.CharField(
+        label=_("Message to the family"), widget=forms.Textarea(attrs={"rows": 3}), max_length=2000
+    )
+    due_date = forms.DateField(
+        label=_("Answer due by"),
+        required=False,
+        widget=forms.DateInput(attrs={"type": "date"}),
+        help_text=_("Leave empty for the district's default (10 days)."),
+    )
 
 
 class ApproveForm(forms.Form):
     prefix = "approve"
     school = forms.ModelChoiceField(
-        label=_("Place at"), queryset=School.objects.filter(is_active=True), required=False,
+        label=_("Place at"),
+        queryset=School.objects.filter(is_active=True),
+        required=False,
         empty_label=_("The requested school"),
     )
     note = forms.CharField(label=_("Note"), required=False, max_length=1000)
@@ -76,8 +104,12 @@ class ApproveForm(forms.Form):
 
 class DenyForm(forms.Form):
     prefix = "deny"
-    reasons = forms.MultipleChoiceField(label=_("Reasons"), choices=DenialReason.choices, widget=forms.CheckboxSelectMultiple)
-    note = forms.CharField(label=_("Explanation for the family"), widget=forms.Textarea(attrs={"rows": 3}), max_length=4000)
+    reasons = forms.MultipleChoiceField(
+        label=_("Reasons"), choices=DenialReason.choices, widget=forms.CheckboxSelectMultiple
+    )
+    note = forms.CharField(
+        label=_("Explanation for the family"), widget=forms.Textarea(attrs={"rows": 3}), max_length=4000
+    )
 
 
 class VoidForm(forms.Form):
@@ -102,18 +134,34 @@ class SiteReviewForm(forms.Form):
 
 class AppealDecisionForm(forms.Form):
     prefix = "appeal"
-    outcome = forms.ChoiceField(label=_("Panel decision"), choices=[("upheld", _("Denial upheld")), ("overturned", _("Denial overturned: approve"))])
-    school = forms.ModelChoiceField(label=_("Place at (if overturned)"), queryset=School.objects.filter(is_active=True), required=False, empty_label=_("The requested school"))
+    outcome = forms.ChoiceField(
+        label=_("Panel decision"),
+        choices=[("upheld", _("Denial upheld")), ("overturned", _("Denial overturned: approve"))],
+    )
+    school = forms.ModelChoiceField(
+        label=_("Place at (if overturned)"),
+        queryset=School.objects.filter(is_active=True),
+        required=False,
+        empty_label=_("The requested school"),
+    )
 
 
 class CountyAppealForm(forms.Form):
     prefix = "county"
     filed_on = forms.DateField(label=_("Filed with the county on"), widget=forms.DateInput(attrs={"type": "date"}))
-    hearing_on = forms.DateField(label=_("Hearing date"), required=False, widget=forms.DateInput(attrs={"type": "date"}))
-    extension_reason = forms.CharField(label=_("Reason for the 60-day period (leave empty for 30 days)"), required=False, max_length=1000)
+    hearing_on = forms.DateField(
+        label=_("Hearing date"), required=False, widget=forms.DateInput(attrs={"type": "date"})
+    )
+    extension_reason = forms.CharField(
+        label=_("Reason for the 60-day period (leave empty for 30 days)"), required=False, max_length=1000
+    )
 
 
 class CountyDecisionForm(forms.Form):
     prefix = "county_decision"
-    granted = forms.TypedChoiceField(label=_("County decision"), choices=[("1", _("Granted: admit without delay")), ("0", _("Denied"))], coerce=lambda v: v == "1")
+    granted = forms.TypedChoiceField(
+        label=_("County decision"),
+        choices=[("1", _("Granted: admit without delay")), ("0", _("Denied"))],
+        coerce=lambda v: v == "1",
+    )
     decided_on = forms.DateField(label=_("Decided on"), widget=forms.DateInput(attrs={"type": "date"}))

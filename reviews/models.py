@@ -40,6 +40,9 @@ class InternalNote(models.Model):
     class Meta:
         ordering = ["created_at", "pk"]
 
+    def __str__(self):
+        return f"Note on permit {self.permit_id}"
+
 
 class InformationRequest(models.Model):
     permit = models.ForeignKey(Permit, on_delete=models.CASCADE, related_name="information_requests")
@@ -53,6 +56,9 @@ class InformationRequest(models.Model):
 
     class Meta:
         ordering = ["-created_at", "-pk"]
+
+    def __str__(self):
+        return f"Information request on permit {self.permit_id}"
 
 
 class SiteReview(models.Model):
@@ -69,6 +75,9 @@ class SiteReview(models.Model):
     class Meta:
         ordering = ["-created_at", "-pk"]
 
+    def __str__(self):
+        return f"Site review of permit {self.permit_id}: {self.outcome}"
+
 
 class DeadlineReminder(models.Model):
     """A due-date reminder already sent for a packet: each threshold once."""
@@ -78,9 +87,10 @@ class DeadlineReminder(models.Model):
     created_at = models.DateTimeField(default=timezone.now)
 
     class Meta:
-        constraints = [
-            models.UniqueConstraint(fields=["permit", "days_before"], name="one_reminder_per_threshold")
-        ]
+        constraints = [models.UniqueConstraint(fields=["permit", "days_before"], name="one_reminder_per_threshold")]
+
+    def __str__(self):
+        return f"Reminder {self.days_before} days before, permit {self.permit_id}"
 
 
 class DeadlineCheckRun(models.Model):
@@ -89,6 +99,9 @@ class DeadlineCheckRun(models.Model):
 
     last_day = models.DateField()
     finished_at = models.DateTimeField(default=timezone.now)
+
+    def __str__(self):
+        return f"Deadline check through {self.last_day}"
 
 
 class Appeal(models.Model):
@@ -114,7 +127,8 @@ class Appeal(models.Model):
     hearing_on = models.DateField(_("hearing date"), null=True, blank=True)
     county_due_date = models.DateField(_("county decision due"), null=True, blank=True)
     extension_reason = models.TextField(
-        _("reason for the 60-day period"), blank=True,
+        _("reason for the 60-day period"),
+        blank=True,
         help_text=_("The largest counties may take 60 days, with a recorded reason."),
     )
     outcome = models.CharField(max_length=12, choices=Outcome.choices, default=Outcome.PENDING)
@@ -126,9 +140,7 @@ class Appeal(models.Model):
 
     class Meta:
         ordering = ["created_at", "pk"]
-        constraints = [
-            models.UniqueConstraint(fields=["permit", "level"], name="one_appeal_per_level")
-        ]
+        constraints = [models.UniqueConstraint(fields=["permit", "level"], name="one_appeal_per_level")]
 
     def __str__(self):
         return f"{self.get_level_display()} {self.permit}"
@@ -145,10 +157,15 @@ class RecordAccess(models.Model):
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     permit = models.ForeignKey(Permit, on_delete=models.PROTECT, related_name="record_accesses")
     document = models.ForeignKey("permits.Document", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
-    letter = models.ForeignKey("notifications.Letter", null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    letter = models.ForeignKey(
+        "notifications.Letter", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
     purpose = models.CharField(max_length=20, choices=Purpose.choices)
     address = models.GenericIPAddressField(null=True, blank=True)
     at = models.DateTimeField(default=timezone.now, db_index=True)
 
     class Meta:
         ordering = ["-at", "-pk"]
+
+    def __str__(self):
+        return f"{self.user_id} opened permit {self.permit_id} at {self.at:%Y-%m-%d %H:%M}"

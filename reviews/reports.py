@@ -87,13 +87,18 @@ def build(*, school_year_id: int | None = None) -> Report:
     rows = []
     for g in grouped:
         a = appeals.get((g["school_year__name"], g["kind"]), {})
-        rows.append(Row(
-            school_year=g["school_year__name"], kind=str(kinds[g["kind"]]),
-            counts={name: g[name] for name, _ in OUTCOMES},
-            median_days=round(g["median_days"], 1) if g["median_days"] is not None else None,
-            decided=g["decided"], decided_in_time=g["decided_in_time"],
-            appeals_filed=a.get("filed", 0), appeals_granted=a.get("granted", 0),
-        ))
+        rows.append(
+            Row(
+                school_year=g["school_year__name"],
+                kind=str(kinds[g["kind"]]),
+                counts={name: g[name] for name, _ in OUTCOMES},
+                median_days=round(g["median_days"], 1) if g["median_days"] is not None else None,
+                decided=g["decided"],
+                decided_in_time=g["decided_in_time"],
+                appeals_filed=a.get("filed", 0),
+                appeals_granted=a.get("granted", 0),
+            )
+        )
     return Report(rows=rows, seats=_seats(school_year_id))
 
 
@@ -104,27 +109,50 @@ def _seats(school_year_id) -> list[dict]:
     approved = {
         (p["placed_school"], p["school_year"], p["grade"]): p["n"]
         for p in Permit.objects.filter(status=S.APPROVED, placed_school__isnull=False)
-        .values("placed_school", "school_year", "grade").annotate(n=Count("pk"))
+        .values("placed_school", "school_year", "grade")
+        .annotate(n=Count("pk"))
     }
     return [
-        {"school_year": a.school_year.name, "school": a.school.name, "grade": a.get_grade_display(),
-         "capacity": a.capacity, "approved": approved.get((a.school_id, a.school_year_id, a.grade), 0)}
+        {
+            "school_year": a.school_year.name,
+            "school": a.school.name,
+            "grade": a.get_grade_display(),
+            "capacity": a.capacity,
+            "approved": approved.get((a.school_id, a.school_year_id, a.grade), 0),
+        }
         for a in allocations.order_by("-school_year__first_day_of_instruction", "school__name", "grade")
     ]
 
 
 def csv_rows(report: Report):
-    yield ["school_year", "kind", *[name for name, _ in OUTCOMES], "median_days_to_decision",
-           "decided", "decided_by_legal_due_date", "share_in_time", "appeals_filed", "appeals_granted"]
+    yield [
+        "school_year",
+        "kind",
+        *[name for name, _ in OUTCOMES],
+        "median_days_to_decision",
+        "decided",
+        "decided_by_legal_due_date",
+        "share_in_time",
+        "appeals_filed",
+        "appeals_granted",
+    ]
     for r in report.rows:
         share = f"{r.share_in_time:.3f}" if r.share_in_time is not None else ""
-        yield [r.school_year, r.kind, *r.counts.values(), r.median_days if r.median_days is not None else "",
-               r.decided, r.decided_in_time, share, r.appeals_filed, r.appeals_granted]
+        yield [
+            r.school_year,
+            r.kind,
+            *r.counts.values(),
+            r.median_days if r.median_days is not None else "",
+            r.decided,
+            r.decided_in_time,
+            share,
+            r.appeals_filed,
+            r.appeals_granted,
+        ]
     yield []
     yield ["school_year", "school", "grade", "seats", "approved"]
     for s in report.seats:
         yield [s["school_year"], s["school"], s["grade"], s["capacity"], s["approved"]]
-
 
 
 @dataclass
@@ -153,13 +181,17 @@ def compliance(today) -> Compliance:
         later=Count("pk", filter=Q(due_date__gt=d(30))),
     )
     since = date(today.year if today.month >= 7 else today.year - 1, 7, 1)
-    decided = Permit.objects.filter(decided_at__date__gte=since, received_at__isnull=False).alias(
-        decided_on=TruncDate("decided_at")
-    ).aggregate(
-        decided=Count("pk"),
-        in_time=Count("pk", filter=Q(decided_on__lte=F("legal_due_date"))),
+    decided = (
+        Permit.objects.filter(decided_at__date__gte=since, received_at__isnull=False)
+        .alias(decided_on=TruncDate("decided_at"))
+        .aggregate(
+            decided=Count("pk"),
+            in_time=Count("pk", filter=Q(decided_on__lte=F("legal_due_date"))),
+        )
     )
     overdue = list(
-        open_permits.filter(due_date__lt=today).select_related("student", "assigned_to").order_by("due_date", "pk")[:200]
+        open_permits.filter(due_date__lt=today)
+        .select_related("student", "assigned_to")
+        .order_by("due_date", "pk")[:200]
     )
     return Compliance(buckets, overdue, decided["decided"], decided["in_time"], since)

@@ -41,8 +41,9 @@ def _event(permit: Permit, kind: str, by: User | None, note: str = "") -> Permit
 
 def _require_open(permit: Permit) -> None:
     if permit.status not in Permit.OPEN_STATUSES:
-        raise PermitError(_("This request is %(status)s; it is no longer open.") % {
-            "status": permit.get_status_display()})
+        raise PermitError(
+            _("This request is %(status)s; it is no longer open.") % {"status": permit.get_status_display()}
+        )
 
 
 @transaction.atomic
@@ -121,12 +122,12 @@ def answer_information_request(*, permit_id: int, by: User, answer: str = "") ->
     permit = _lock(permit_id)
     request = permit.information_requests.filter(answered_at__isnull=True).first()
     missing = [
-        t for t in (request.document_types.all() if request else [])
+        t
+        for t in (request.document_types.all() if request else [])
         if not permit.documents.filter(document_type=t, uploaded_at__gt=request.created_at).exists()
     ]
     if missing:
-        raise PermitError(_("Please upload first: %(documents)s.") % {
-            "documents": ", ".join(t.name for t in missing)})
+        raise PermitError(_("Please upload first: %(documents)s.") % {"documents": ", ".join(t.name for t in missing)})
     if request:
         request.answer, request.answered_at = answer.strip(), timezone.now()
         request.save(update_fields=["answer", "answered_at"])
@@ -164,14 +165,20 @@ def _take_seat(permit: Permit, school: School, *, force: bool = False) -> None:
         if force:
             return
         raise NoSeatLeft(_("%(school)s offers no permit seats in this grade.") % {"school": school}) from None
-    taken = Permit.objects.filter(
-        status=Permit.Status.APPROVED, placed_school=school, school_year=permit.school_year, grade=permit.grade
-    ).exclude(pk=permit.pk).count()
+    taken = (
+        Permit.objects.filter(
+            status=Permit.Status.APPROVED, placed_school=school, school_year=permit.school_year, grade=permit.grade
+        )
+        .exclude(pk=permit.pk)
+        .count()
+    )
     if taken >= allocation.capacity and not force:
         raise NoSeatLeft(_("No seat left at %(school)s in this grade.") % {"school": school})
 
 
-def _approve(permit: Permit, *, by: User, school: School | None, note: str = "", force_seat: bool = False) -> PermitEvent:
+def _approve(
+    permit: Permit, *, by: User, school: School | None, note: str = "", force_seat: bool = False
+) -> PermitEvent:
     if permit.needs_seat:
         school = school or permit.requested_school
         if school is None:
@@ -229,10 +236,14 @@ def _deny(permit: Permit, *, by: User, note: str = "") -> PermitEvent:
     permit.save(update_fields=["decided_at"])
     event = change_status(permit, Permit.Status.DENIED, by=by, note=note)
     decided_on = clock.local_date(permit.decided_at, District.get().time_zone)
-    notify_family(event=event, template="permit_denied", context={
-        "county_appeal_deadline": clock.county_appeal_deadline(decided_on),
-        "internal_appeal_deadline": decided_on + timedelta(days=District.get().internal_appeal_days),
-    })
+    notify_family(
+        event=event,
+        template="permit_denied",
+        context={
+            "county_appeal_deadline": clock.county_appeal_deadline(decided_on),
+            "internal_appeal_deadline": decided_on + timedelta(days=District.get().internal_appeal_days),
+        },
+    )
     return event
 
 
@@ -245,9 +256,12 @@ def deny_permit(*, permit_id: int, by: User, reasons: list[str], note: str = "")
     if not reasons:
         raise PermitError(_("Choose at least one reason for the denial."))
     if permit.kind == PermitKind.INTRA and permit.bullying_victim:
-        raise PermitError(_(
-            "An intra-district request from a victim of bullying must be approved, at another "
-            "school if the requested one is full."))
+        raise PermitError(
+            _(
+                "An intra-district request from a victim of bullying must be approved, at another "
+                "school if the requested one is full."
+            )
+        )
     permit.denial_reasons, permit.decision_note = list(reasons), note.strip()
     permit.save(update_fields=["denial_reasons", "decision_note"])
     if _may_deny_directly(by):
@@ -304,8 +318,9 @@ def abandon_permit(*, permit_id: int, today: date) -> bool:
     permit = _lock(permit_id)
     if permit.status != Permit.Status.INFO_REQUESTED or not permit.info_due_date or permit.info_due_date >= today:
         return False
-    event = change_status(permit, Permit.Status.ABANDONED, by=None,
-                          note=f"No answer by {permit.info_due_date.isoformat()}")
+    event = change_status(
+        permit, Permit.Status.ABANDONED, by=None, note=f"No answer by {permit.info_due_date.isoformat()}"
+    )
     notify_family(event=event, template="permit_abandoned")
     return True
 
@@ -352,8 +367,9 @@ def file_internal_appeal(*, permit_id: int, by: User, statement: str, upload=Non
         permit=permit, level=Appeal.Level.INTERNAL, filed_on=_today(), filed_by=by, statement=statement.strip()
     )
     if upload is not None:
-        store_document(permit=permit, document_type=DocumentType.objects.get(code="appeal_evidence"),
-                       upload=upload, by=by)
+        store_document(
+            permit=permit, document_type=DocumentType.objects.get(code="appeal_evidence"), upload=upload, by=by
+        )
     _event(permit, PermitEvent.Kind.APPEAL_FILED, by, note=Appeal.Level.INTERNAL)
     return appeal
 
@@ -387,9 +403,15 @@ def record_county_appeal(
         raise PermitError(_("Only a denied request can be appealed to the county."))
     days = 60 if extension_reason.strip() else 30
     appeal, _created = Appeal.objects.update_or_create(
-        permit=permit, level=Appeal.Level.COUNTY,
-        defaults={"filed_on": filed_on, "hearing_on": hearing_on, "extension_reason": extension_reason.strip(),
-                  "county_due_date": filed_on + timedelta(days=days), "recorded_by": by},
+        permit=permit,
+        level=Appeal.Level.COUNTY,
+        defaults={
+            "filed_on": filed_on,
+            "hearing_on": hearing_on,
+            "extension_reason": extension_reason.strip(),
+            "county_due_date": filed_on + timedelta(days=days),
+            "recorded_by": by,
+        },
     )
     _event(permit, PermitEvent.Kind.COUNTY_APPEAL, by, note=f"filed {filed_on}")
     return appeal

@@ -43,10 +43,18 @@ def queue(request: HttpRequest) -> HttpResponse:
     page = selectors.queue(scope, form.filters(), user=request.user, after=request.GET.get("after", ""))
     query = request.GET.copy()
     query.pop("after", None)
-    return render(request, "reviews/queue.html", {
-        "form": form, "page": page, "scope": scope, "query": query.urlencode(),
-        "today": services._today(), "bulk_form": BulkApproveForm(),
-    })
+    return render(
+        request,
+        "reviews/queue.html",
+        {
+            "form": form,
+            "page": page,
+            "scope": scope,
+            "query": query.urlencode(),
+            "today": services._today(),
+            "bulk_form": BulkApproveForm(),
+        },
+    )
 
 
 @require_GET
@@ -54,29 +62,44 @@ def permit_review(request: HttpRequest, pk: int) -> HttpResponse:
     permit = get_permit_for_staff(request.user, pk)
     scope = scope_of(request.user)
     seat_school = permit.placed_school or permit.requested_school
-    return render(request, "reviews/permit_review.html", {
-        "permit": permit,
-        "scope": scope,
-        "items": checklist(permit),
-        "extra_documents": [d for d in permit.documents.select_related("document_type")
-                            if d.document_type_id not in {i.document_type.pk for i in checklist(permit)}],
-        "events": permit.events.select_related("actor"),
-        "notes": permit.notes.select_related("author"),
-        "info_requests": permit.information_requests.prefetch_related("document_types"),
-        "appeals": permit.appeals.all(),
-        "seats": selectors.seats_for(seat_school, permit.school_year, permit.grade),
-        "related": selectors.related_packets(permit),
-        "blockers": services.approval_blockers(permit) if permit.is_open else [],
-        "emails": permit.emails.order_by("queued_at"),
-        "letters": permit.letters.all(),
-        "today": services._today(),
-        "forms": {
-            "assign": AssignForm(), "note": NoteForm(), "reject": RejectDocumentForm(),
-            "info": RequestInfoForm(), "approve": ApproveForm(), "deny": DenyForm(),
-            "void": VoidForm(), "revoke": RevokeForm(), "site_review": SiteReviewForm(),
-            "appeal": AppealDecisionForm(), "county": CountyAppealForm(), "county_decision": CountyDecisionForm(),
+    return render(
+        request,
+        "reviews/permit_review.html",
+        {
+            "permit": permit,
+            "scope": scope,
+            "items": checklist(permit),
+            "extra_documents": [
+                d
+                for d in permit.documents.select_related("document_type")
+                if d.document_type_id not in {i.document_type.pk for i in checklist(permit)}
+            ],
+            "events": permit.events.select_related("actor"),
+            "notes": permit.notes.select_related("author"),
+            "info_requests": permit.information_requests.prefetch_related("document_types"),
+            "appeals": permit.appeals.all(),
+            "seats": selectors.seats_for(seat_school, permit.school_year, permit.grade),
+            "related": selectors.related_packets(permit),
+            "blockers": services.approval_blockers(permit) if permit.is_open else [],
+            "emails": permit.emails.order_by("queued_at"),
+            "letters": permit.letters.all(),
+            "today": services._today(),
+            "forms": {
+                "assign": AssignForm(),
+                "note": NoteForm(),
+                "reject": RejectDocumentForm(),
+                "info": RequestInfoForm(),
+                "approve": ApproveForm(),
+                "deny": DenyForm(),
+                "void": VoidForm(),
+                "revoke": RevokeForm(),
+                "site_review": SiteReviewForm(),
+                "appeal": AppealDecisionForm(),
+                "county": CountyAppealForm(),
+                "county_decision": CountyDecisionForm(),
+            },
         },
-    })
+    )
 
 
 @require_GET
@@ -88,7 +111,9 @@ def document_view(request: HttpRequest, pk: int) -> HttpResponse:
     return document_response(document, inline=True)
 
 
-def _act(request: HttpRequest, pk: int, action: str, form_class, perform: Callable[[Permit, dict], str]) -> HttpResponse:
+def _act(
+    request: HttpRequest, pk: int, action: str, form_class, perform: Callable[[Permit, dict], str]
+) -> HttpResponse:
     """The shape of every staff action: scoped lookup (404/403), form, service, message."""
     permit = get_permit_for_staff(request.user, pk, action)
     form = form_class(request.POST) if form_class else None
@@ -107,6 +132,7 @@ def claim(request, pk):
     def perform(permit, data):
         services.claim_permit(permit_id=permit.pk, by=request.user)
         return _("You are now reviewing %(ref)s.") % {"ref": permit.reference}
+
     return _act(request, pk, "work", None, perform)
 
 
@@ -115,6 +141,7 @@ def assign(request, pk):
     def perform(permit, data):
         services.assign_permit(permit_id=permit.pk, to=data["technician"], by=request.user)
         return _("Assigned to %(name)s.") % {"name": data["technician"]}
+
     return _act(request, pk, "assign", AssignForm, perform)
 
 
@@ -123,6 +150,7 @@ def add_note(request, pk):
     def perform(permit, data):
         services.add_note(permit_id=permit.pk, by=request.user, text=data["text"])
         return _("Note added.")
+
     return _act(request, pk, "note", NoteForm, perform)
 
 
@@ -130,10 +158,14 @@ def add_note(request, pk):
 def request_info(request, pk):
     def perform(permit, data):
         req = services.request_information(
-            permit_id=permit.pk, by=request.user, message=data["message"],
-            document_types=list(data["document_types"]), due_date=data["due_date"],
+            permit_id=permit.pk,
+            by=request.user,
+            message=data["message"],
+            document_types=list(data["document_types"]),
+            due_date=data["due_date"],
         )
         return _("Information requested; the family has until %(date)s.") % {"date": date_format(req.due_date)}
+
     return _act(request, pk, "work", RequestInfoForm, perform)
 
 
@@ -142,6 +174,7 @@ def approve(request, pk):
     def perform(permit, data):
         services.approve_permit(permit_id=permit.pk, by=request.user, school=data["school"], note=data["note"])
         return _("%(ref)s approved. The family is being emailed.") % {"ref": permit.reference}
+
     return _act(request, pk, "work", ApproveForm, perform)
 
 
@@ -152,6 +185,7 @@ def deny(request, pk):
         if result.status == Permit.Status.DENIED:
             return _("%(ref)s denied. The family is told of the right to appeal.") % {"ref": permit.reference}
         return _("Denial recommended; the director will confirm it.")
+
     return _act(request, pk, "work", DenyForm, perform)
 
 
@@ -160,6 +194,7 @@ def confirm_denial(request, pk):
     def perform(permit, data):
         services.confirm_denial(permit_id=permit.pk, by=request.user)
         return _("%(ref)s denied. The family is told of the right to appeal.") % {"ref": permit.reference}
+
     return _act(request, pk, "confirm_denial", None, perform)
 
 
@@ -168,23 +203,32 @@ def void(request, pk):
     def perform(permit, data):
         services.void_permit(permit_id=permit.pk, by=request.user, reason=data["reason"])
         return _("%(ref)s voided.") % {"ref": permit.reference}
+
     return _act(request, pk, "work", VoidForm, perform)
 
 
 @require_POST
 def revoke(request, pk):
     def perform(permit, data):
-        services.revoke_permit(permit_id=permit.pk, by=request.user, reason=data["reason"], effective_on=data["effective_on"])
+        services.revoke_permit(
+            permit_id=permit.pk, by=request.user, reason=data["reason"], effective_on=data["effective_on"]
+        )
         return _("%(ref)s revoked.") % {"ref": permit.reference}
+
     return _act(request, pk, "revoke", RevokeForm, perform)
 
 
 @require_POST
 def site_review(request, pk):
     def perform(permit, data):
-        services.record_site_review(permit_id=permit.pk, by=request.user,
-                                    recommend_revocation=data["recommend_revocation"], reason=data["reason"])
+        services.record_site_review(
+            permit_id=permit.pk,
+            by=request.user,
+            recommend_revocation=data["recommend_revocation"],
+            reason=data["reason"],
+        )
         return _("Review recorded.")
+
     return _act(request, pk, "site_review", SiteReviewForm, perform)
 
 
@@ -192,9 +236,11 @@ def site_review(request, pk):
 def decide_appeal(request, pk):
     def perform(permit, data):
         appeal = get_object_or_404(Appeal, permit=permit, level=Appeal.Level.INTERNAL)
-        services.decide_internal_appeal(appeal_id=appeal.pk, by=request.user,
-                                        overturned=data["outcome"] == "overturned", school=data["school"])
+        services.decide_internal_appeal(
+            appeal_id=appeal.pk, by=request.user, overturned=data["outcome"] == "overturned", school=data["school"]
+        )
         return _("Appeal decision recorded.")
+
     return _act(request, pk, "appeals", AppealDecisionForm, perform)
 
 
@@ -203,6 +249,7 @@ def county_appeal(request, pk):
     def perform(permit, data):
         services.record_county_appeal(permit_id=permit.pk, by=request.user, **data)
         return _("County appeal recorded.")
+
     return _act(request, pk, "appeals", CountyAppealForm, perform)
 
 
@@ -212,6 +259,7 @@ def county_decision(request, pk):
         appeal = get_object_or_404(Appeal, permit=permit, level=Appeal.Level.COUNTY)
         services.decide_county_appeal(appeal_id=appeal.pk, by=request.user, **data)
         return _("County decision recorded.")
+
     return _act(request, pk, "appeals", CountyDecisionForm, perform)
 
 
@@ -249,9 +297,12 @@ def bulk_approve(request: HttpRequest) -> HttpResponse:
 @require_GET
 def periodic_review(request: HttpRequest) -> HttpResponse:
     scope = require(request.user, "site_review")
-    permits = scope.permits(Permit.objects.filter(status=Permit.Status.APPROVED)).select_related(
-        "student", "placed_school", "school_year"
-    ).prefetch_related("site_reviews").order_by("placed_school__name", "student__legal_last_name")
+    permits = (
+        scope.permits(Permit.objects.filter(status=Permit.Status.APPROVED))
+        .select_related("student", "placed_school", "school_year")
+        .prefetch_related("site_reviews")
+        .order_by("placed_school__name", "student__legal_last_name")
+    )
     return render(request, "reviews/periodic_review.html", {"permits": permits, "form": SiteReviewForm()})
 
 
@@ -284,4 +335,3 @@ def report(request: HttpRequest) -> HttpResponse:
             writer.writerow(row)
         return response
     return render(request, "reviews/report.html", {"data": data})
-

@@ -1,10 +1,10 @@
 import pytest
+from django.test import Client
 from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
 from django_otp.plugins.otp_totp.models import TOTPDevice
-from django.test import Client
 
-from permits.defaults import install_defaults
 from permits import services as permit_services
+from permits.defaults import install_defaults
 from permits.models import Document, DocumentRule, DocumentType, PermitKind, Reason, SeatAllocation
 
 from .factories import (
@@ -20,9 +20,15 @@ from .factories import (
 @pytest.fixture
 def district(db):
     return install_defaults(
-        name="Valle Verde Unified School District", county="Sierra Azul", street="1200 Valle Verde Blvd",
-        city="Valle Verde", postal_code="90999", phone="(555) 010-2000", email="permits@district.example",
-        county_office="Sierra Azul County Office of Education", service_level_days=None,
+        name="Valle Verde Unified School District",
+        county="Sierra Azul",
+        street="1200 Valle Verde Blvd",
+        city="Valle Verde",
+        postal_code="90999",
+        phone="(555) 010-2000",
+        email="permits@district.example",
+        county_office="Sierra Azul County Office of Education",
+        service_level_days=None,
     )
 
 
@@ -137,7 +143,9 @@ def doc_type(code: str) -> DocumentType:
 
 def required_types(kind: str, reason: Reason | None = None) -> list[DocumentType]:
     rules = DocumentRule.objects.filter(kind=kind, special_education_only=False)
-    rules = rules.filter(reason__isnull=True) | rules.filter(reason=reason) if reason else rules.filter(reason__isnull=True)
+    rules = (
+        rules.filter(reason__isnull=True) | rules.filter(reason=reason) if reason else rules.filter(reason__isnull=True)
+    )
     return [rule.document_type for rule in rules]
 
 
@@ -154,7 +162,9 @@ def draft_in(alice, sofia, school_year, school_b):
     permit.save()
     for document_type in required_types(PermitKind.INTER_IN):
         services.add_document(
-            permit_id=permit.pk, document_type=document_type, upload=pdf_upload(f"{document_type.code}.pdf"),
+            permit_id=permit.pk,
+            document_type=document_type,
+            upload=pdf_upload(f"{document_type.code}.pdf"),
             by=alice,
         )
     permit.refresh_from_db()
@@ -191,7 +201,6 @@ def _storages(settings, tmp_path):
             "OPTIONS": {"location": str(tmp_path / "media")},
         },
     }
-
 
 
 @pytest.fixture

@@ -14,6 +14,7 @@ from permits.models import School, SchoolYear
 
 PASSWORD = "correct-horse-battery-staple"
 
+
 def png_bytes(size=(4, 4)) -> bytes:
     out = io.BytesIO()
     Image.new("RGB", size, "white").save(out, "PNG")
@@ -84,8 +85,6 @@ class SchoolYearFactory(factory.django.DjangoModelFactory):
 
     name = factory.Sequence(lambda n: f"{2030 + n}-{31 + n}")
     first_day_of_instruction = factory.LazyFunction(lambda: date(timezone.localdate().year + 1, 8, 12))
-    last_day_of_instruction = factory.LazyAttribute(
-        lambda o: date(o.first_day_of_instruction.year + 1, 6, 3)
-    )
+    last_day_of_instruction = factory.LazyAttribute(lambda o: date(o.first_day_of_instruction.year + 1, 6, 3))
     applications_open_on = factory.LazyFunction(lambda: timezone.localdate() - timedelta(days=30))
     applications_close_on = factory.LazyAttribute(lambda o: o.last_day_of_instruction)

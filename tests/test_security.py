@@ -15,22 +15,25 @@ ROOT = Path(__file__).resolve().parent.parent
 def production_env(**overrides) -> dict:
     """The environment docker-compose.yml gives the web container."""
     env = {k: v for k, v in os.environ.items() if not k.startswith(("DJANGO_", "DATABASE_URL"))}
-    env.update({
-        "DJANGO_SETTINGS_MODULE": "config.settings",
-        "DJANGO_DEBUG": "false",
-        "DJANGO_SECRET_KEY": secrets.token_urlsafe(50),
-        "DATABASE_URL": "postgres://portal:pw@127.0.0.1:5432/portal",
-        "DJANGO_ALLOWED_HOSTS": "permits.example.org",
-        "DJANGO_SECURE_SSL_REDIRECT": "true",
-        "DJANGO_HSTS_PRELOAD": "true",
-        **overrides,
-    })
+    env.update(
+        {
+            "DJANGO_SETTINGS_MODULE": "config.settings",
+            "DJANGO_DEBUG": "false",
+            "DJANGO_SECRET_KEY": secrets.token_urlsafe(50),
+            "DATABASE_URL": "postgres://portal:pw@127.0.0.1:5432/portal",
+            "DJANGO_ALLOWED_HOSTS": "permits.example.org",
+            "DJANGO_SECURE_SSL_REDIRECT": "true",
+            "DJANGO_HSTS_PRELOAD": "true",
+            **overrides,
+        }
+    )
     return {k: v for k, v in env.items() if v is not None}
 
 
 def manage(*args, env) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "manage.py", *args], cwd=ROOT, env=env, capture_output=True,
-                          text=True, timeout=120)
+    return subprocess.run(
+        [sys.executable, "manage.py", *args], cwd=ROOT, env=env, capture_output=True, text=True, timeout=120
+    )
 
 
 def test_the_deployment_check_passes_with_the_production_settings():
@@ -51,7 +54,7 @@ def test_no_secret_is_committed():
     tracked = subprocess.run(["git", "ls-files"], cwd=ROOT, capture_output=True, text=True).stdout.split()
     assert not [f for f in tracked if Path(f).name in (".env", "id_rsa", "secrets.json")]
     settings_text = (ROOT / "config" / "settings.py").read_text()
-    assert "SECRET_KEY = \"" not in settings_text and "SECRET_KEY = '" not in settings_text
+    assert 'SECRET_KEY = "' not in settings_text and "SECRET_KEY = '" not in settings_text
 
 
 def test_pages_carry_the_security_headers(district):

@@ -51,9 +51,14 @@ def test_a_staff_member_needs_the_code_after_the_password(tina):
     assert "This code is not valid" in client.post(reverse("two_factor_verify"), {"code": "123456"}).text
     device = TOTPDevice.objects.get(user=tina)
     # Right after a wrong code, even the right one is refused: guessing is throttled.
-    assert "This code is not valid" in client.post(reverse("two_factor_verify"), {"code": f"{totp(device.bin_key):06d}"}).text
+    assert (
+        "This code is not valid"
+        in client.post(reverse("two_factor_verify"), {"code": f"{totp(device.bin_key):06d}"}).text
+    )
     time.sleep(1.1)
-    response = client.post(f"{reverse('two_factor_verify')}?next=/staff/reports/", {"code": f"{totp(device.bin_key):06d}"})
+    response = client.post(
+        f"{reverse('two_factor_verify')}?next=/staff/reports/", {"code": f"{totp(device.bin_key):06d}"}
+    )
     assert response["Location"] == "/staff/reports/"
     assert client.get(reverse("staff_queue")).status_code == 200
 

@@ -9,7 +9,7 @@ from applicants.models import Family, GuardianInvitation, Student, User
 from notifications.models import OutboxEmail
 
 from ..conftest import login
-from ..factories import PASSWORD, GuardianFactory
+from ..factories import PASSWORD
 
 SIGNUP = {
     "email": "Carmen@Example.com",
@@ -133,9 +133,16 @@ def test_a_second_guardian_joins_the_same_family(alice, alice_client):
     invitation = GuardianInvitation.objects.get()
     email = OutboxEmail.objects.get(template="guardian_invitation")
     client = Client()
-    response = client.post(link_in(email), {
-        "first_name": "Sam", "last_name": "Parent", "phone": "", "password1": PASSWORD, "password2": PASSWORD,
-    })
+    response = client.post(
+        link_in(email),
+        {
+            "first_name": "Sam",
+            "last_name": "Parent",
+            "phone": "",
+            "password1": PASSWORD,
+            "password2": PASSWORD,
+        },
+    )
     assert response["Location"] == reverse("family_dashboard")
     sam = User.objects.get(email="sam@example.com")
     assert sam.family == alice.family and sam.is_active
@@ -157,11 +164,20 @@ def test_a_forged_invitation_token_is_a_404(district):
 
 
 def test_the_profile_saves_address_and_language(alice, alice_client):
-    response = alice_client.post(reverse("family_profile"), {
-        "family-street": "12 Oak Ave", "family-unit": "", "family-city": "Valle Verde", "family-state": "CA",
-        "family-postal_code": "90999", "family-preferred_language": "es",
-        "me-first_name": "Alice", "me-last_name": "Nguyen", "me-phone": "",
-    })
+    response = alice_client.post(
+        reverse("family_profile"),
+        {
+            "family-street": "12 Oak Ave",
+            "family-unit": "",
+            "family-city": "Valle Verde",
+            "family-state": "CA",
+            "family-postal_code": "90999",
+            "family-preferred_language": "es",
+            "me-first_name": "Alice",
+            "me-last_name": "Nguyen",
+            "me-phone": "",
+        },
+    )
     assert response.status_code == 302
     assert response.cookies["django_language"].value == "es"
     alice.family.refresh_from_db()
@@ -169,19 +185,31 @@ def test_the_profile_saves_address_and_language(alice, alice_client):
 
 
 def test_the_profile_refuses_a_bad_zip(alice, alice_client):
-    response = alice_client.post(reverse("family_profile"), {
-        "family-street": "12 Oak Ave", "family-city": "Valle Verde", "family-state": "CA",
-        "family-postal_code": "ABCDE", "family-preferred_language": "en",
-        "me-first_name": "Alice", "me-last_name": "N",
-    })
+    response = alice_client.post(
+        reverse("family_profile"),
+        {
+            "family-street": "12 Oak Ave",
+            "family-city": "Valle Verde",
+            "family-state": "CA",
+            "family-postal_code": "ABCDE",
+            "family-preferred_language": "en",
+            "me-first_name": "Alice",
+            "me-last_name": "N",
+        },
+    )
     assert response.status_code == 200
     assert "Enter a 5-digit ZIP code." in response.text
 
 
 def test_a_guardian_adds_and_edits_a_student(alice, alice_client):
     data = {
-        "legal_first_name": "Luz", "legal_middle_name": "", "legal_last_name": "Garcia",
-        "date_of_birth": "2015-02-03", "grade": "5", "current_school": "Mesa", "current_district": "Mesa USD",
+        "legal_first_name": "Luz",
+        "legal_middle_name": "",
+        "legal_last_name": "Garcia",
+        "date_of_birth": "2015-02-03",
+        "grade": "5",
+        "current_school": "Mesa",
+        "current_district": "Mesa USD",
         "special_education": "on",
     }
     assert alice_client.post(reverse("student_create"), data).status_code == 302
@@ -193,9 +221,15 @@ def test_a_guardian_adds_and_edits_a_student(alice, alice_client):
 
 
 def test_a_student_needs_a_plausible_birth_date(alice_client):
-    response = alice_client.post(reverse("student_create"), {
-        "legal_first_name": "Luz", "legal_last_name": "Garcia", "date_of_birth": "2099-01-01", "grade": "5",
-    })
+    response = alice_client.post(
+        reverse("student_create"),
+        {
+            "legal_first_name": "Luz",
+            "legal_last_name": "Garcia",
+            "date_of_birth": "2099-01-01",
+            "grade": "5",
+        },
+    )
     assert "real date of birth" in response.text
     assert not Student.objects.exists()
 

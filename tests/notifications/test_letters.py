@@ -67,8 +67,20 @@ def test_a_spanish_speaking_family_gets_the_letter_in_spanish(submitted_in, dian
     assert letter.language == "es"
     assert "junta de educación del condado" in text.lower()
     assert "Sofia Garcia" in text
-    months = ["enero", "febrero", "marzo", "abril", "mayo", "junio", "julio", "agosto", "septiembre",
-              "octubre", "noviembre", "diciembre"]
+    months = [
+        "enero",
+        "febrero",
+        "marzo",
+        "abril",
+        "mayo",
+        "junio",
+        "julio",
+        "agosto",
+        "septiembre",
+        "octubre",
+        "noviembre",
+        "diciembre",
+    ]
     deadline = letter.letter_date + timedelta(days=30)
     assert f"{deadline.day} de {months[deadline.month - 1]} de {deadline.year}" in text
 
@@ -138,8 +150,7 @@ def test_the_decision_email_carries_the_letter(approvable, tina, settings):
 def test_an_information_request_and_an_abandonment_issue_letters(submitted_in, tina):
     from reviews.deadlines import run_daily_checks
 
-    services.request_information(permit_id=submitted_in.pk, by=tina, message="Send the report card.",
-                                 document_types=[])
+    services.request_information(permit_id=submitted_in.pk, by=tina, message="Send the report card.", document_types=[])
     info = issued(submitted_in, "information_request")
     assert "Send the report card." in pdf_text(letters.letter_bytes(info))
     run_daily_checks(today=timezone.localdate() + timedelta(days=11))
@@ -205,8 +216,11 @@ def test_letters_are_out_of_reach_of_other_families_and_roles(approvable, tina, 
 
 
 LETTER_OBJECT_OF = {
-    "family_letter": "letter", "staff_letter": "letter", "letter_batch": "batch",
-    "letter_batch_status": "batch", "letter_batch_download": "batch",
+    "family_letter": "letter",
+    "staff_letter": "letter",
+    "letter_batch": "batch",
+    "letter_batch_status": "batch",
+    "letter_batch_download": "batch",
 }
 
 
@@ -220,7 +234,9 @@ def letter_objects(approvable, tina, diana):
 
 
 @pytest.mark.parametrize("name", sorted(LETTER_OBJECT_OF))
-def test_every_letter_url_is_a_404_for_other_families_roles_and_directors(name, letter_objects, bob_client, sam, district):
+def test_every_letter_url_is_a_404_for_other_families_roles_and_directors(
+    name, letter_objects, bob_client, sam, district
+):
     from ..conftest import staff
 
     url = reverse(name, args=[letter_objects[LETTER_OBJECT_OF[name]]])

@@ -47,13 +47,17 @@ def test_with_redis_down_parents_and_staff_go_on_and_every_email_arrives_once_af
         response = login(alice).post(reverse("permit_submit", args=[draft_in.pk]), {"attest": "on"})
         assert response.status_code == 302
         Document.objects.filter(permit=draft_in).update(review="verified")
-        response = login(diana).post(reverse("staff_approve", args=[draft_in.pk]), {"approve-school": "", "approve-note": ""})
+        response = login(diana).post(
+            reverse("staff_approve", args=[draft_in.pk]), {"approve-school": "", "approve-note": ""}
+        )
         assert response.status_code == 302
         assert time.monotonic() - started < 15, "requests must not hang on a dead broker"
         draft_in.refresh_from_db()
         assert draft_in.status == "approved"
         assert sorted(OutboxEmail.objects.values_list("template", "status")) == [
-            ("permit_approved", "pending"), ("permit_received", "pending")]
+            ("permit_approved", "pending"),
+            ("permit_received", "pending"),
+        ]
 
         private_redis.start()
         worker.wait_for_log("Connected to redis", occurrences=2)
@@ -72,9 +76,7 @@ def test_with_redis_down_parents_and_staff_go_on_and_every_email_arrives_once_af
 
 
 @pytest.mark.django_db(transaction=True)
-def test_a_worker_killed_while_delivering_loses_nothing_and_sends_nothing_twice(
-    draft_in, alice, smtp_sink, settings
-):
+def test_a_worker_killed_while_delivering_loses_nothing_and_sends_nothing_twice(draft_in, alice, smtp_sink, settings):
     GuardianFactory(family=alice.family, email="second@example.com")
     GuardianFactory(family=alice.family, email="third@example.com")
     smtp_sink.stall_first_recipient()

@@ -1,4 +1,4 @@
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -15,7 +15,9 @@ def at(y, m, d, hh=12, mm=0, tz=PT):
 
 def deadlines(received_at, first_day, service_level_days=None):
     return clock.deadlines_for(
-        received_at=received_at, first_day_of_instruction=first_day, time_zone=LA,
+        received_at=received_at,
+        first_day_of_instruction=first_day,
+        time_zone=LA,
         service_level_days=service_level_days,
     )
 
@@ -55,7 +57,7 @@ def test_the_30_days_count_february_29_in_a_leap_year():
 def test_a_late_evening_submission_counts_on_the_district_calendar_day():
     # 11:30 pm in California is already the next day in UTC.
     received = at(2027, 9, 30, 23, 30)
-    assert received.astimezone(timezone.utc).date() == date(2027, 10, 1)
+    assert received.astimezone(UTC).date() == date(2027, 10, 1)
     d = deadlines(received, FIRST_DAY)
     assert d.received_on == date(2027, 9, 30)
     assert d.legal_due == date(2027, 10, 30)
@@ -65,12 +67,12 @@ def test_a_late_evening_submission_counts_on_the_district_calendar_day():
     "received_utc, local_day",
     [
         # The night of the spring change (2028-03-12, 2 am → 3 am).
-        (datetime(2028, 3, 12, 9, 59, tzinfo=timezone.utc), date(2028, 3, 12)),  # 1:59 PST
-        (datetime(2028, 3, 13, 6, 59, tzinfo=timezone.utc), date(2028, 3, 12)),  # 23:59 PDT
+        (datetime(2028, 3, 12, 9, 59, tzinfo=UTC), date(2028, 3, 12)),  # 1:59 PST
+        (datetime(2028, 3, 13, 6, 59, tzinfo=UTC), date(2028, 3, 12)),  # 23:59 PDT
         # The autumn change (2027-11-07, 2 am → 1 am): the 1 am hour happens twice.
-        (datetime(2027, 11, 7, 8, 30, tzinfo=timezone.utc), date(2027, 11, 7)),  # 1:30 PDT
-        (datetime(2027, 11, 7, 9, 30, tzinfo=timezone.utc), date(2027, 11, 7)),  # 1:30 PST
-        (datetime(2027, 11, 8, 7, 59, tzinfo=timezone.utc), date(2027, 11, 7)),  # 23:59 PST
+        (datetime(2027, 11, 7, 8, 30, tzinfo=UTC), date(2027, 11, 7)),  # 1:30 PDT
+        (datetime(2027, 11, 7, 9, 30, tzinfo=UTC), date(2027, 11, 7)),  # 1:30 PST
+        (datetime(2027, 11, 8, 7, 59, tzinfo=UTC), date(2027, 11, 7)),  # 23:59 PST
     ],
 )
 def test_daylight_saving_changes_do_not_move_the_calendar_day(received_utc, local_day):

@@ -13,7 +13,11 @@ def test_seed_demo_loads_every_role_and_packets_in_several_states(db, capsys):
     statuses = set(Permit.objects.values_list("status", flat=True))
     assert {"draft", "submitted", "approved", "denied", "info_requested", "withdrawn"} <= statuses
     assert set(StaffRole.objects.values_list("role", flat=True)) == {
-        "technician", "site_admin", "director", "district_admin"}
+        "technician",
+        "site_admin",
+        "director",
+        "district_admin",
+    }
     assert User.objects.get(email="maria.garcia@example.com").check_password("demo-portal-2026")
     assert OutboxEmail.objects.filter(template="permit_received").exists()
 

@@ -170,9 +170,7 @@ def test_change_status_refuses_every_transition_not_in_the_table(draft_in, alice
     assert not draft_in.events.filter(kind="status").exists()
 
 
-@pytest.mark.parametrize(
-    "old, new", [(old, new) for old in Permit.Status for new in Permit.TRANSITIONS[old]]
-)
+@pytest.mark.parametrize("old, new", [(old, new) for old in Permit.Status for new in Permit.TRANSITIONS[old]])
 def test_change_status_audits_every_allowed_transition(draft_in, alice, old, new):
     Permit.objects.filter(pk=draft_in.pk).update(status=old)
     draft_in.refresh_from_db()
@@ -185,21 +183,31 @@ def test_change_status_audits_every_allowed_transition(draft_in, alice, old, new
 def test_a_document_for_a_submitted_packet_is_refused(draft_in, alice):
     services.submit_permit(permit_id=draft_in.pk, by=alice)
     with pytest.raises(services.PermitError):
-        services.add_document(permit_id=draft_in.pk, document_type=doc_type("report_card"), upload=pdf_upload(), by=alice)
+        services.add_document(
+            permit_id=draft_in.pk, document_type=doc_type("report_card"), upload=pdf_upload(), by=alice
+        )
 
 
 def test_the_packet_size_limit_is_enforced(draft_in, alice, district):
     district.max_packet_mb = 0
     district.save()
     with pytest.raises(services.PermitError, match="limit"):
-        services.add_document(permit_id=draft_in.pk, document_type=doc_type("report_card"), upload=pdf_upload(), by=alice)
+        services.add_document(
+            permit_id=draft_in.pk, document_type=doc_type("report_card"), upload=pdf_upload(), by=alice
+        )
 
 
 def test_two_families_uploading_the_same_name_get_different_keys(draft_in, alice, bob, school_year):
     bobs = StudentFactory(family=bob.family)
-    theirs = services.start_permit(family=bob.family, student=bobs, school_year=school_year, kind=PermitKind.INTRA, by=bob)
-    mine = services.add_document(permit_id=draft_in.pk, document_type=doc_type("report_card"), upload=pdf_upload("report.pdf", "mine"), by=alice)
-    other = services.add_document(permit_id=theirs.pk, document_type=doc_type("report_card"), upload=pdf_upload("report.pdf", "theirs"), by=bob)
+    theirs = services.start_permit(
+        family=bob.family, student=bobs, school_year=school_year, kind=PermitKind.INTRA, by=bob
+    )
+    mine = services.add_document(
+        permit_id=draft_in.pk, document_type=doc_type("report_card"), upload=pdf_upload("report.pdf", "mine"), by=alice
+    )
+    other = services.add_document(
+        permit_id=theirs.pk, document_type=doc_type("report_card"), upload=pdf_upload("report.pdf", "theirs"), by=bob
+    )
     assert mine.file.name != other.file.name
     assert "report" not in mine.file.name
     assert mine.file.read() != other.file.read()
@@ -218,5 +226,8 @@ def test_removing_a_document_deletes_its_file_and_audits_it(draft_in, alice, dja
 
 def test_required_types_match_the_default_checklist(district):
     assert [t.code for t in required_types(PermitKind.INTER_IN)] == [
-        "release", "report_card", "behavior_report", "attendance_record"
+        "release",
+        "report_card",
+        "behavior_report",
+        "attendance_record",
     ]

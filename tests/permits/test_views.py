@@ -6,7 +6,7 @@ from notifications.models import OutboxEmail
 from permits import services
 from permits.models import Document, Permit, PermitKind
 
-from ..conftest import doc_type, login
+from ..conftest import doc_type
 from ..factories import StudentFactory, pdf_upload
 
 
@@ -23,10 +23,17 @@ def pk_url_names() -> set[str]:
 
 
 OBJECT_OF = {
-    "permit_detail": "permit", "permit_details": "permit", "permit_documents": "permit",
-    "permit_review": "permit", "permit_submit": "permit", "permit_withdraw": "permit",
-    "permit_answer": "permit", "permit_appeal": "permit",
-    "document_download": "document", "document_delete": "document", "student_edit": "student",
+    "permit_detail": "permit",
+    "permit_details": "permit",
+    "permit_documents": "permit",
+    "permit_review": "permit",
+    "permit_submit": "permit",
+    "permit_withdraw": "permit",
+    "permit_answer": "permit",
+    "permit_appeal": "permit",
+    "document_download": "document",
+    "document_delete": "document",
+    "student_edit": "student",
 }
 
 
@@ -219,8 +226,12 @@ def test_the_dashboard_runs_a_constant_number_of_queries(alice, alice_client, dr
     for _ in range(5):
         student = StudentFactory(family=alice.family)
         for kind in (PermitKind.INTRA, PermitKind.INTER_OUT):
-            permit = services.start_permit(family=alice.family, student=student, school_year=school_year, kind=kind, by=alice)
-            services.add_document(permit_id=permit.pk, document_type=doc_type("report_card"), upload=pdf_upload(), by=alice)
+            permit = services.start_permit(
+                family=alice.family, student=student, school_year=school_year, kind=kind, by=alice
+            )
+            services.add_document(
+                permit_id=permit.pk, document_type=doc_type("report_card"), upload=pdf_upload(), by=alice
+            )
     assert count_queries() == small
 
 
@@ -235,12 +246,16 @@ def test_the_packet_page_runs_a_constant_number_of_queries(alice_client, draft_i
 
     small = count_queries()
     for _ in range(6):
-        services.add_document(permit_id=draft_in.pk, document_type=doc_type("report_card"), upload=pdf_upload(), by=alice)
+        services.add_document(
+            permit_id=draft_in.pk, document_type=doc_type("report_card"), upload=pdf_upload(), by=alice
+        )
     assert Document.objects.filter(permit=draft_in).count() == 10
     assert count_queries() == small
 
 
-def test_behind_nginx_the_download_is_handed_over_after_the_permission_check(alice_client, bob_client, draft_in, settings):
+def test_behind_nginx_the_download_is_handed_over_after_the_permission_check(
+    alice_client, bob_client, draft_in, settings
+):
     settings.PORTAL_ACCEL_REDIRECT = "/protected-files/"
     document = draft_in.documents.first()
     response = alice_client.get(reverse("document_download", args=[document.pk]))

@@ -8,20 +8,47 @@ from ..conftest import login
 from ..factories import PASSWORD
 
 STAFF_OBJECT_OF = {
-    "staff_permit": "permit", "staff_claim": "permit", "staff_assign": "permit", "staff_add_note": "permit",
-    "staff_request_info": "permit", "staff_approve": "permit", "staff_deny": "permit",
-    "staff_confirm_denial": "permit", "staff_void": "permit", "staff_revoke": "permit",
-    "staff_site_review": "permit", "staff_decide_appeal": "permit", "staff_county_appeal": "permit",
-    "staff_county_decision": "permit", "staff_document": "document", "staff_verify_document": "document",
+    "staff_permit": "permit",
+    "staff_claim": "permit",
+    "staff_assign": "permit",
+    "staff_add_note": "permit",
+    "staff_request_info": "permit",
+    "staff_approve": "permit",
+    "staff_deny": "permit",
+    "staff_confirm_denial": "permit",
+    "staff_void": "permit",
+    "staff_revoke": "permit",
+    "staff_site_review": "permit",
+    "staff_decide_appeal": "permit",
+    "staff_county_appeal": "permit",
+    "staff_county_decision": "permit",
+    "staff_document": "document",
+    "staff_verify_document": "document",
     "staff_reject_document": "document",
 }
 GET_VIEWS = {"staff_permit", "staff_document"}
 # The one action each role may not take (a 403 on a packet it can see).
-FORBIDDEN_FOR_TECHNICIAN = ["staff_confirm_denial", "staff_revoke", "staff_decide_appeal", "staff_county_appeal",
-                            "staff_county_decision", "staff_site_review"]
-FORBIDDEN_FOR_SITE_ADMIN = ["staff_claim", "staff_assign", "staff_request_info", "staff_approve", "staff_deny",
-                            "staff_void", "staff_revoke", "staff_confirm_denial", "staff_verify_document",
-                            "staff_reject_document", "staff_decide_appeal"]
+FORBIDDEN_FOR_TECHNICIAN = [
+    "staff_confirm_denial",
+    "staff_revoke",
+    "staff_decide_appeal",
+    "staff_county_appeal",
+    "staff_county_decision",
+    "staff_site_review",
+]
+FORBIDDEN_FOR_SITE_ADMIN = [
+    "staff_claim",
+    "staff_assign",
+    "staff_request_info",
+    "staff_approve",
+    "staff_deny",
+    "staff_void",
+    "staff_revoke",
+    "staff_confirm_denial",
+    "staff_verify_document",
+    "staff_reject_document",
+    "staff_decide_appeal",
+]
 
 
 @pytest.fixture
@@ -76,20 +103,23 @@ def test_a_site_administrator_reads_their_school_but_does_not_decide(name, objec
 
 
 def test_staff_without_a_role_get_a_404(objects, district):
-    from applicants.models import User
-
     from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    from applicants.models import User
 
     nobody = User.objects.create_user(email="norole@district.example", password=PASSWORD, is_staff=True)
     TOTPDevice.objects.create(user=nobody, name="authenticator", confirmed=True)
     assert login(nobody).get(reverse("staff_queue")).status_code == 404
 
 
-@pytest.mark.parametrize("path, allowed", [
-    ("/staff/reports/", {"diana", "dan"}),
-    ("/staff/periodic-review/", {"sam"}),
-    ("/staff/", {"tina", "diana", "sam", "dan"}),
-])
+@pytest.mark.parametrize(
+    "path, allowed",
+    [
+        ("/staff/reports/", {"diana", "dan"}),
+        ("/staff/periodic-review/", {"sam"}),
+        ("/staff/", {"tina", "diana", "sam", "dan"}),
+    ],
+)
 def test_list_pages_by_role(path, allowed, tina, diana, sam, dan, alice):
     people = {"tina": tina, "diana": diana, "sam": sam, "dan": dan}
     for name, user in people.items():

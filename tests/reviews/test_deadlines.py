@@ -15,12 +15,14 @@ from ..conftest import doc_type, login
 @pytest.fixture
 def due_in(submitted_in):
     """Move the packet's due date to `days` from today (received 30 days before due)."""
+
     def move(days):
         due = timezone.localdate() + timedelta(days=days)
         Permit.objects.filter(pk=submitted_in.pk).update(
             due_date=due, received_at=timezone.now() + timedelta(days=days - 30)
         )
         return submitted_in
+
     return move
 
 
@@ -71,7 +73,7 @@ def test_an_overdue_request_is_flagged_and_escalated_every_day_until_decided(due
 
 def test_three_days_without_a_run_then_two_runs_lose_nothing_and_repeat_nothing(due_in, tina, diana):
     today = timezone.localdate()
-    permit = due_in(3)  # due in 3 days: the 10- and 5-day reminders are due today
+    due_in(3)  # due in 3 days: the 10- and 5-day reminders are due today
     run_daily_checks(today=today)
     assert set(DeadlineReminder.objects.values_list("days_before", flat=True)) == {10, 5}
     later = today + timedelta(days=5)  # days +1..+4 missed; the packet became overdue on +4
@@ -87,8 +89,9 @@ def test_three_days_without_a_run_then_two_runs_lose_nothing_and_repeat_nothing(
 
 
 def test_an_unanswered_information_request_is_abandoned_and_the_family_told(submitted_in, tina, alice):
-    services.request_information(permit_id=submitted_in.pk, by=tina, message="Send it",
-                                 document_types=[doc_type("report_card")])
+    services.request_information(
+        permit_id=submitted_in.pk, by=tina, message="Send it", document_types=[doc_type("report_card")]
+    )
     today = timezone.localdate()
     run_daily_checks(today=today + timedelta(days=10))
     submitted_in.refresh_from_db()

@@ -81,7 +81,9 @@ def test_approval_is_refused_when_no_seat_is_left(verified_in, tina, seats_b):
 
 def test_request_information_then_the_family_answers(submitted_in, tina, alice):
     request = services.request_information(
-        permit_id=submitted_in.pk, by=tina, message="Please send the newest report card.",
+        permit_id=submitted_in.pk,
+        by=tina,
+        message="Please send the newest report card.",
         document_types=[doc_type("report_card")],
     )
     submitted_in.refresh_from_db()
@@ -93,7 +95,9 @@ def test_request_information_then_the_family_answers(submitted_in, tina, alice):
         services.answer_information_request(permit_id=submitted_in.pk, by=alice)
     from permits import services as permit_services
 
-    permit_services.add_document(permit_id=submitted_in.pk, document_type=doc_type("report_card"), upload=pdf_upload(), by=alice)
+    permit_services.add_document(
+        permit_id=submitted_in.pk, document_type=doc_type("report_card"), upload=pdf_upload(), by=alice
+    )
     services.answer_information_request(permit_id=submitted_in.pk, by=alice, answer="Here it is")
     submitted_in.refresh_from_db()
     assert submitted_in.status == S.UNDER_REVIEW and submitted_in.info_due_date is None
@@ -151,13 +155,17 @@ def test_revocation_is_refused_for_students_entering_grade_11_or_12(verified_in,
     services.approve_permit(permit_id=verified_in.pk, by=tina)
     Permit.objects.filter(pk=verified_in.pk).update(grade=grade)
     if allowed:
-        services.revoke_permit(permit_id=verified_in.pk, by=diana, reason="Attendance", effective_on=timezone.localdate())
+        services.revoke_permit(
+            permit_id=verified_in.pk, by=diana, reason="Attendance", effective_on=timezone.localdate()
+        )
         verified_in.refresh_from_db()
         assert verified_in.status == S.REVOKED
         assert OutboxEmail.objects.filter(template="permit_revoked").count() == 1
     else:
         with pytest.raises(services.PermitError, match="grade 11 or 12"):
-            services.revoke_permit(permit_id=verified_in.pk, by=diana, reason="Attendance", effective_on=timezone.localdate())
+            services.revoke_permit(
+                permit_id=verified_in.pk, by=diana, reason="Attendance", effective_on=timezone.localdate()
+            )
 
 
 def test_bulk_approval_checks_each_packet_on_its_own(verified_in, submitted_in, tina, alice, school_year):
@@ -165,7 +173,9 @@ def test_bulk_approval_checks_each_packet_on_its_own(verified_in, submitted_in, 
     from tests.factories import StudentFactory
 
     other = StudentFactory(family=alice.family)
-    second = permit_services.start_permit(family=alice.family, student=other, school_year=school_year, kind="inter_in", by=alice)
+    second = permit_services.start_permit(
+        family=alice.family, student=other, school_year=school_year, kind="inter_in", by=alice
+    )
     result = services.bulk_approve(permit_ids=[verified_in.pk, second.pk], by=tina)
     assert [p.pk for p in result.approved] == [verified_in.pk]
     assert [p.pk for p, _ in result.refused] == [second.pk]
@@ -176,7 +186,9 @@ def test_site_review_records_a_recommendation(verified_in, tina, sam):
     services.approve_permit(permit_id=verified_in.pk, by=tina)
     with pytest.raises(services.PermitError):
         services.record_site_review(permit_id=verified_in.pk, by=sam, recommend_revocation=True, reason="")
-    review = services.record_site_review(permit_id=verified_in.pk, by=sam, recommend_revocation=True, reason="Absent 20 days")
+    review = services.record_site_review(
+        permit_id=verified_in.pk, by=sam, recommend_revocation=True, reason="Absent 20 days"
+    )
     assert review.outcome == SiteReview.Outcome.RECOMMEND_REVOCATION
     assert verified_in.events.filter(kind="revocation_recommended", note="Absent 20 days").exists()
 
@@ -208,7 +220,9 @@ def test_an_internal_appeal_upheld_keeps_the_denial_and_emails(verified_in, dian
 
 def test_an_internal_appeal_after_the_window_is_refused(verified_in, diana, alice, district):
     _deny_finally(verified_in, diana)
-    Permit.objects.filter(pk=verified_in.pk).update(decided_at=timezone.now() - timedelta(days=district.internal_appeal_days + 1))
+    Permit.objects.filter(pk=verified_in.pk).update(
+        decided_at=timezone.now() - timedelta(days=district.internal_appeal_days + 1)
+    )
     with pytest.raises(services.PermitError, match="deadline"):
         services.file_internal_appeal(permit_id=verified_in.pk, by=alice, statement="Late")
 
@@ -223,7 +237,9 @@ def test_a_county_appeal_is_due_in_30_days_or_60_with_a_reason(verified_in, dian
     filed = timezone.localdate()
     appeal = services.record_county_appeal(permit_id=verified_in.pk, by=diana, filed_on=filed)
     assert appeal.county_due_date == filed + timedelta(days=30)
-    appeal = services.record_county_appeal(permit_id=verified_in.pk, by=diana, filed_on=filed, extension_reason="Large county")
+    appeal = services.record_county_appeal(
+        permit_id=verified_in.pk, by=diana, filed_on=filed, extension_reason="Large county"
+    )
     assert appeal.county_due_date == filed + timedelta(days=60)
 
 

@@ -26,10 +26,14 @@ def make_packets(n, school_year, school, *, kind="inter_in", verified=True):
     for _ in range(n):
         guardian = GuardianFactory()
         student = StudentFactory(family=guardian.family)
-        permit = permit_services.start_permit(family=guardian.family, student=student, school_year=school_year, kind=kind, by=guardian)
+        permit = permit_services.start_permit(
+            family=guardian.family, student=student, school_year=school_year, kind=kind, by=guardian
+        )
         Permit.objects.filter(pk=permit.pk).update(requested_school=school, home_district="Elsewhere USD")
         for document_type in required_types(kind):
-            permit_services.add_document(permit_id=permit.pk, document_type=document_type, upload=pdf_upload(), by=guardian)
+            permit_services.add_document(
+                permit_id=permit.pk, document_type=document_type, upload=pdf_upload(), by=guardian
+            )
         permit_services.submit_permit(permit_id=permit.pk, by=guardian)
         if verified:
             Document.objects.filter(permit=permit).update(review=Document.Review.VERIFIED)
@@ -99,7 +103,9 @@ def test_the_queue_runs_a_constant_number_of_queries_at_any_depth(tina, school_y
 
 def test_approve_from_the_review_page(tina, verified_in):
     client = login(tina)
-    response = client.post(reverse("staff_approve", args=[verified_in.pk]), {"approve-school": "", "approve-note": ""}, follow=True)
+    response = client.post(
+        reverse("staff_approve", args=[verified_in.pk]), {"approve-school": "", "approve-note": ""}, follow=True
+    )
     assert "approved" in response.text
     verified_in.refresh_from_db()
     assert verified_in.status == "approved"
@@ -107,7 +113,9 @@ def test_approve_from_the_review_page(tina, verified_in):
 
 def test_the_review_page_shows_seats_history_notes_and_related_packets(tina, verified_in, alice, school_year):
     other_student = StudentFactory(family=alice.family, legal_first_name="Hermano")
-    sibling = permit_services.start_permit(family=alice.family, student=other_student, school_year=school_year, kind="intra", by=alice)
+    sibling = permit_services.start_permit(
+        family=alice.family, student=other_student, school_year=school_year, kind="intra", by=alice
+    )
     Permit.objects.filter(pk=sibling.pk).update(status="submitted")
     services.add_note(permit_id=verified_in.pk, by=tina, text="Spoke with the mother")
     text = login(tina).get(reverse("staff_permit", args=[verified_in.pk])).text
@@ -151,16 +159,21 @@ def test_bulk_approve_shows_what_was_refused_and_why(tina, school_year, school_b
 
 def test_the_information_request_round_trip_through_the_pages(tina, submitted_in, alice_client):
     client = login(tina)
-    client.post(reverse("staff_request_info", args=[submitted_in.pk]), {
-        "info-message": "Send the attendance record for this year.",
-        "info-document_types": [doc_type("attendance_record").pk],
-    })
+    client.post(
+        reverse("staff_request_info", args=[submitted_in.pk]),
+        {
+            "info-message": "Send the attendance record for this year.",
+            "info-document_types": [doc_type("attendance_record").pk],
+        },
+    )
     submitted_in.refresh_from_db()
     assert submitted_in.status == "info_requested"
     page = alice_client.get(reverse("permit_documents", args=[submitted_in.pk]))
     assert "Send the attendance record for this year." in page.text
-    alice_client.post(reverse("permit_documents", args=[submitted_in.pk]),
-                      {"document_type": doc_type("attendance_record").pk, "file": pdf_upload("att.pdf")})
+    alice_client.post(
+        reverse("permit_documents", args=[submitted_in.pk]),
+        {"document_type": doc_type("attendance_record").pk, "file": pdf_upload("att.pdf")},
+    )
     alice_client.post(reverse("permit_answer", args=[submitted_in.pk]), {"answer": "Attached."})
     submitted_in.refresh_from_db()
     assert submitted_in.status == "under_review"
@@ -170,8 +183,10 @@ def test_the_family_files_an_internal_appeal_from_the_dashboard(diana, verified_
     services.deny_permit(permit_id=verified_in.pk, by=diana, reasons=["no_space"], note="Full")
     detail = alice_client.get(reverse("permit_detail", args=[verified_in.pk])).text
     assert "Appeal the decision" in detail and "county board of education" in detail
-    response = alice_client.post(reverse("permit_appeal", args=[verified_in.pk]),
-                                 {"statement": "My employer is next to the school.", "file": pdf_upload("letter.pdf")})
+    response = alice_client.post(
+        reverse("permit_appeal", args=[verified_in.pk]),
+        {"statement": "My employer is next to the school.", "file": pdf_upload("letter.pdf")},
+    )
     assert response.status_code == 302
     appeal = verified_in.appeals.get()
     assert appeal.statement == "My employer is next to the school."
@@ -186,7 +201,7 @@ def test_the_report_counts_outcomes_and_downloads_as_csv(diana, tina, verified_i
     client = login(diana)
     response = client.get(reverse("staff_reports"), {"format": "csv"})
     rows = list(csv.reader(io.StringIO(response.content.decode())))
-    header, row = rows[0], dict(zip(rows[0], rows[1]))
+    header, row = rows[0], dict(zip(rows[0], rows[1], strict=True))
     assert header[:4] == ["school_year", "kind", "received", "approved"]
     assert (row["received"], row["approved"], row["denied"], row["pending"]) == ("3", "1", "1", "1")
     assert row["decided"] == "2" and row["decided_by_legal_due_date"] == "2" and row["share_in_time"] == "1.000"
@@ -230,7 +245,12 @@ def test_every_staff_view_of_a_document_is_in_the_record_of_disclosures(tina, di
     login(tina).get(reverse("staff_document", args=[document.pk]), REMOTE_ADDR="10.0.0.7")
     entry = RecordAccess.objects.get()
     assert (entry.user, entry.permit, entry.document, entry.purpose, entry.address) == (
-        tina, submitted_in, document, "permit_review", "10.0.0.7")
+        tina,
+        submitted_in,
+        document,
+        "permit_review",
+        "10.0.0.7",
+    )
     page = login(diana).get(reverse("staff_access_log"), {"reference": submitted_in.reference})
     assert document.original_name in page.text and "Tina" in page.text
     assert login(tina).get(reverse("staff_access_log")).status_code == 403

@@ -8,13 +8,10 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.management.base import BaseCommand
 from django.db import transaction
 from django.utils import timezone
-
 from django_otp.plugins.otp_static.models import StaticDevice
 
 from applicants.models import Family, Grade, Student, User
 from permits import services
-from reviews import services as reviews
-from reviews.models import Role, StaffRole
 from permits.defaults import install_defaults
 from permits.models import (
     District,
@@ -27,6 +24,8 @@ from permits.models import (
     SchoolYear,
     SeatAllocation,
 )
+from reviews import services as reviews
+from reviews.models import Role, StaffRole
 
 PASSWORD = "demo-portal-2026"
 
@@ -150,7 +149,11 @@ class Command(BaseCommand):
             ("director@valleverde.example", "Diana", "Directora", Role.DIRECTOR),
         ]:
             staff[role] = User.objects.create_user(
-                email=email, password=PASSWORD, first_name=first, last_name=last, is_staff=True,
+                email=email,
+                password=PASSWORD,
+                first_name=first,
+                last_name=last,
+                is_staff=True,
                 email_verified_at=timezone.now(),
             )
             StaffRole.objects.create(user=staff[role], role=role)
@@ -165,78 +168,140 @@ class Command(BaseCommand):
         garcia = self.family("maria.garcia@example.com", "María", "García", "es")
         lee = self.family("sam.lee@example.com", "Sam", "Lee", "en")
         sofia = Student.objects.create(
-            family=garcia, legal_first_name="Sofía", legal_last_name="García", grade=Grade.G3,
-            date_of_birth=date(start - 8, 3, 14), current_school="Mesa Elementary",
+            family=garcia,
+            legal_first_name="Sofía",
+            legal_last_name="García",
+            grade=Grade.G3,
+            date_of_birth=date(start - 8, 3, 14),
+            current_school="Mesa Elementary",
             current_district="Mesa Grande Unified",
         )
         mateo = Student.objects.create(
-            family=garcia, legal_first_name="Mateo", legal_last_name="García", grade=Grade.G7,
-            date_of_birth=date(start - 12, 9, 2), current_school="Mesa Intermediate",
-            current_district="Mesa Grande Unified", special_education=True,
+            family=garcia,
+            legal_first_name="Mateo",
+            legal_last_name="García",
+            grade=Grade.G7,
+            date_of_birth=date(start - 12, 9, 2),
+            current_school="Mesa Intermediate",
+            current_district="Mesa Grande Unified",
+            special_education=True,
         )
         jordan = Student.objects.create(
-            family=lee, legal_first_name="Jordan", legal_last_name="Lee", grade=Grade.G10,
-            date_of_birth=date(start - 15, 1, 20), current_school="Valle Verde High School",
+            family=lee,
+            legal_first_name="Jordan",
+            legal_last_name="Lee",
+            grade=Grade.G10,
+            date_of_birth=date(start - 15, 1, 20),
+            current_school="Valle Verde High School",
             current_district="Valle Verde Unified",
         )
         avery = Student.objects.create(
-            family=lee, legal_first_name="Avery", legal_last_name="Lee", grade=Grade.G1,
-            date_of_birth=date(start - 6, 5, 5), current_school="Lincoln Elementary",
+            family=lee,
+            legal_first_name="Avery",
+            legal_last_name="Lee",
+            grade=Grade.G1,
+            date_of_birth=date(start - 6, 5, 5),
+            current_school="Lincoln Elementary",
             current_district="Valle Verde Unified",
         )
         technician, director = staff[Role.TECHNICIAN], staff[Role.DIRECTOR]
         # Incoming packet, complete, verified and approved at Roosevelt.
-        approved = self.packet(sofia, upcoming, PermitKind.INTER_IN, submit=True,
-                               requested_school=schools["ROO"], home_district="Mesa Grande Unified")
+        approved = self.packet(
+            sofia,
+            upcoming,
+            PermitKind.INTER_IN,
+            submit=True,
+            requested_school=schools["ROO"],
+            home_district="Mesa Grande Unified",
+        )
         reviews.claim_permit(permit_id=approved.pk, by=technician)
         for document in approved.documents.all():
             reviews.review_document(document_id=document.pk, by=technician, verified=True)
         reviews.approve_permit(permit_id=approved.pk, by=technician)
         # Incoming packet submitted with the release pending.
-        self.packet(mateo, current, PermitKind.INTER_IN, submit=True, skip={"release"},
-                    requested_school=schools["JEF"], home_district="Mesa Grande Unified",
-                    release_pending=True)
+        self.packet(
+            mateo,
+            current,
+            PermitKind.INTER_IN,
+            submit=True,
+            skip={"release"},
+            requested_school=schools["JEF"],
+            home_district="Mesa Grande Unified",
+            release_pending=True,
+        )
         # Outgoing packet, under review with a request for information.
-        outgoing = self.packet(jordan, upcoming, PermitKind.INTER_OUT, submit=True,
-                               reason=Reason.objects.get(code="employment"),
-                               destination_district="Costa Clara Unified", destination_school="Poly High")
+        outgoing = self.packet(
+            jordan,
+            upcoming,
+            PermitKind.INTER_OUT,
+            submit=True,
+            reason=Reason.objects.get(code="employment"),
+            destination_district="Costa Clara Unified",
+            destination_school="Poly High",
+        )
         reviews.claim_permit(permit_id=outgoing.pk, by=technician)
         reviews.request_information(
-            permit_id=outgoing.pk, by=technician,
+            permit_id=outgoing.pk,
+            by=technician,
             message="The employer letter must show the physical work address.",
             document_types=list(DocumentType.objects.filter(code="employer_letter")),
         )
         # Outgoing packet for the current year, denied by the director.
-        denied = self.packet(jordan, current, PermitKind.INTER_OUT, submit=True,
-                             reason=Reason.objects.get(code="other"),
-                             destination_district="Costa Clara Unified")
-        reviews.deny_permit(permit_id=denied.pk, by=director, reasons=["reason_not_supported"],
-                            note="The letter does not explain why the transfer is needed.")
+        denied = self.packet(
+            jordan,
+            current,
+            PermitKind.INTER_OUT,
+            submit=True,
+            reason=Reason.objects.get(code="other"),
+            destination_district="Costa Clara Unified",
+        )
+        reviews.deny_permit(
+            permit_id=denied.pk,
+            by=director,
+            reasons=["reason_not_supported"],
+            note="The letter does not explain why the transfer is needed.",
+        )
         # Intra-district draft, half done.
-        self.packet(avery, upcoming, PermitKind.INTRA, submit=False, skip={"attendance_record"},
-                    school_of_residence=schools["LIN"], requested_school=schools["ROO"])
+        self.packet(
+            avery,
+            upcoming,
+            PermitKind.INTRA,
+            submit=False,
+            skip={"attendance_record"},
+            school_of_residence=schools["LIN"],
+            requested_school=schools["ROO"],
+        )
         # A withdrawn request keeps its history.
-        withdrawn = self.packet(avery, current, PermitKind.INTRA, submit=True,
-                                school_of_residence=schools["LIN"], requested_school=schools["ROO"])
-        services.withdraw_permit(permit_id=withdrawn.pk, by=withdrawn.created_by,
-                                 note="We moved closer to Lincoln.")
+        withdrawn = self.packet(
+            avery,
+            current,
+            PermitKind.INTRA,
+            submit=True,
+            school_of_residence=schools["LIN"],
+            requested_school=schools["ROO"],
+        )
+        services.withdraw_permit(permit_id=withdrawn.pk, by=withdrawn.created_by, note="We moved closer to Lincoln.")
 
     def family(self, email, first, last, language) -> Family:
         family = Family.objects.create(
-            street="7421 Orchard Lane", city="Valle Verde", postal_code="90999",
+            street="7421 Orchard Lane",
+            city="Valle Verde",
+            postal_code="90999",
             preferred_language=language,
         )
         User.objects.create_user(
-            email=email, password=PASSWORD, first_name=first, last_name=last, family=family,
+            email=email,
+            password=PASSWORD,
+            first_name=first,
+            last_name=last,
+            family=family,
             email_verified_at=timezone.now(),
         )
         return family
 
     def packet(self, student, year, kind, *, submit, skip=(), **details) -> Permit:
         guardian = student.family.guardians.first()
-        permit = services.start_permit(
-            family=student.family, student=student, school_year=year, kind=kind, by=guardian
-        )
+        permit = services.start_permit(family=student.family, student=student, school_year=year, kind=kind, by=guardian)
         Permit.objects.filter(pk=permit.pk).update(**details)
         permit.refresh_from_db()
         rules = DocumentRule.objects.filter(kind=kind).select_related("document_type")
@@ -246,18 +311,17 @@ class Command(BaseCommand):
             if rule.special_education_only and not student.special_education:
                 continue
             upload = SimpleUploadedFile(
-                f"{rule.document_type.code}.pdf", sample_pdf(rule.document_type.name_en),
+                f"{rule.document_type.code}.pdf",
+                sample_pdf(rule.document_type.name_en),
                 content_type="application/pdf",
             )
-            services.add_document(
-                permit_id=permit.pk, document_type=rule.document_type, upload=upload, by=guardian
-            )
+            services.add_document(permit_id=permit.pk, document_type=rule.document_type, upload=upload, by=guardian)
         if submit:
             services.submit_permit(permit_id=permit.pk, by=guardian)
         return permit
 
     def print_logins(self):
-        self.stdout.write(self.style.SUCCESS("Demo logins (password for all: %s)" % PASSWORD))
+        self.stdout.write(self.style.SUCCESS(f"Demo logins (password for all: {PASSWORD})"))
         self.stdout.write("  Staff accounts then ask for a code: use demo0001 ... demo0005 (each once).")
         for email, role in [
             ("maria.garcia@example.com", "parent (Spanish)"),
