@@ -247,6 +247,7 @@ def permit_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "appeal_deadline": internal_appeal_deadline(permit),
             "appeals": permit.appeals.all(),
             "letters": permit.letters.filter(rendered_at__isnull=False),
+            "emails": permit.emails.order_by("queued_at", "pk"),
         },
     )
 

@@ -263,3 +263,13 @@ def test_behind_nginx_the_download_is_handed_over_after_the_permission_check(
     assert response["Content-Disposition"].startswith("attachment;")
     assert response["X-Content-Type-Options"] == "nosniff" and response.content == b""
     assert "X-Accel-Redirect" not in bob_client.get(reverse("document_download", args=[document.pk]))
+
+
+def test_the_packet_page_shows_its_communication_log(alice_client, draft_in, alice):
+    from notifications.models import OutboxEmail
+
+    services.submit_permit(permit_id=draft_in.pk, by=alice)
+    page = alice_client.get(reverse("permit_detail", args=[draft_in.pk])).text
+    assert "waiting to be sent" in page and draft_in.reference in page
+    OutboxEmail.objects.update(status="failed")
+    assert "could not be delivered" in alice_client.get(reverse("permit_detail", args=[draft_in.pk])).text
