@@ -15,13 +15,31 @@
     progress.setAttribute("aria-valuenow", String(percent));
   }
 
+  // A refused file: the message (role="alert") is tied to the file input, which
+  // takes the focus back (the disabled button had lost it) to choose another file.
+  function refuse(input, message) {
+    progress.hidden = true;
+    button.disabled = false;
+    status.textContent = message;
+    input.setAttribute("aria-invalid", "true");
+    var described = (input.getAttribute("aria-describedby") || "").split(/\s+/);
+    if (described.indexOf(status.id) === -1) {
+      input.setAttribute("aria-describedby", described.concat(status.id).join(" ").trim());
+    }
+    input.focus();
+  }
+
+  form.addEventListener("change", function (event) {
+    if (event.target.type === "file") event.target.removeAttribute("aria-invalid");
+  });
+
   form.addEventListener("submit", function (event) {
     var input = form.querySelector("input[type=file]");
     if (!input || !input.files.length) return; // let the server explain what is missing
     var file = input.files[0];
     if (maxBytes && file.size > maxBytes) {
       event.preventDefault();
-      status.textContent = form.dataset.tooLarge;
+      refuse(input, form.dataset.tooLarge);
       return;
     }
     event.preventDefault();
@@ -42,14 +60,10 @@
         window.location.assign(data.redirect);
         return;
       }
-      progress.hidden = true;
-      button.disabled = false;
-      status.textContent = (data.errors && data.errors.join(" ")) || form.dataset.failed;
+      refuse(input, (data.errors && data.errors.join(" ")) || form.dataset.failed);
     });
     request.addEventListener("error", function () {
-      progress.hidden = true;
-      button.disabled = false;
-      status.textContent = form.dataset.failed;
+      refuse(input, form.dataset.failed);
     });
     request.send(new FormData(form));
   });

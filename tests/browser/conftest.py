@@ -289,7 +289,9 @@ class AccessibilityAudit:
 
     def visit(self, url: str, name: str | None = None) -> None:
         response = self.page.goto(url)
-        assert response is not None and response.status < 500, f"{url}: {response and response.status}"
+        assert response is not None and response.status < 500, (
+            f"{url}: {response and response.status}"
+        )
         self.check(name or url)
 
     def report(self) -> str:
@@ -384,3 +386,55 @@ def choose_radio(page: Page, group, label: str) -> None:
     if not target.is_checked():  # the first radio of a group with none checked yet
         page.keyboard.press("Space")
     expect(target).to_be_checked()
+
+
+# --- Form errors ------------------------------------------------------------------
+
+
+def assert_errors_tied_to_fields(page: Page) -> int:
+    """Every field error on the page is named by its control's aria-describedby (or
+    its group's, for radio buttons) and the control is aria-invalid; the error
+    summary lists each of them with a link to a control that exists. Returns the
+    number of field errors."""
+    report = page.evaluate(
+        """() => {
+      const problems = [];
+      const errors = Array.from(document.querySelectorAll(".invalid-feedback[id]"));
+      for (const error of errors) {
+        const described = Array.from(document.querySelectorAll("[aria-describedby]"))
+          .filter(el => el.getAttribute("aria-describedby").split(/\\s+/).includes(error.id));
+        if (!described.length) {
+          problems.push(`${error.id}: no control is described by it`);
+          continue;
+        }
+        for (const el of described) {
+          const controls = el.matches("input, select, textarea") ? [el]
+            : Array.from(el.querySelectorAll("input, select, textarea"));
+          for (const control of controls) {
+            if (control.getAttribute("aria-invalid") !== "true")
+              problems.push(`${error.id}: ${control.name || control.id} is not aria-invalid`);
+          }
+          if (!controls.length) problems.push(`${error.id}: ${el.tagName} holds no control`);
+        }
+        if (!error.textContent.trim()) problems.push(`${error.id}: empty`);
+      }
+      for (const control of document.querySelectorAll("[aria-invalid=true]")) {
+        const ids = (control.getAttribute("aria-describedby") || "").split(/\\s+/);
+        const group = control.closest("fieldset[aria-describedby]");
+        const all = ids.concat(group ? group.getAttribute("aria-describedby").split(/\\s+/) : []);
+        const named = id => document.getElementById(id)?.classList.contains("invalid-feedback");
+        if (!all.some(id => id && named(id)))
+          problems.push(`${control.name || control.id} is aria-invalid but names no error`);
+      }
+      const links = Array.from(document.querySelectorAll("#form-errors a[href^='#']"));
+      for (const a of links) {
+        if (!document.getElementById(a.getAttribute("href").slice(1)))
+          problems.push(`summary link ${a.getAttribute("href")} leads nowhere`);
+      }
+      return {problems, errors: errors.length, links: links.length};
+    }"""
+    )
+    assert not report["problems"], "\n".join(report["problems"])
+    assert report["errors"] > 0, "no field error on the page"
+    assert report["links"] >= report["errors"], report
+    return report["errors"]
