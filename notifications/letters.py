@@ -18,7 +18,7 @@ from django.template.loader import render_to_string
 from django.utils import timezone, translation
 
 from permits import clock
-from permits.models import District, Permit, PermitEvent, PermitKind
+from permits.models import District, Permit, PermitEvent, PermitKind, unambiguous_code
 
 from .models import Letter, LetterBatch, LetterParagraph
 
@@ -61,10 +61,9 @@ def issue_letter(*, event: PermitEvent) -> Letter | None:
 
 
 def _new_code() -> str:
-    from .models import _verification_code
-
     while True:
-        code = _verification_code()
+        # 10 characters: about 50 bits, and the page that checks them is rate-limited.
+        code = unambiguous_code(10)
         if not Letter.objects.filter(verification_code=code).exists():
             return code
 

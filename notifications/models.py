@@ -1,5 +1,3 @@
-import secrets
-
 from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -48,13 +46,6 @@ class OutboxEmail(models.Model):
 
     def __str__(self):
         return f"{self.template} → {self.to} ({self.status})"
-
-
-def _verification_code() -> str:
-    # 10 characters of an unambiguous alphabet: about 50 bits, and the page that
-    # checks them is rate-limited.
-    alphabet = "23456789ABCDEFGHJKLMNPQRSTUVWXYZ"
-    return "".join(secrets.choice(alphabet) for _ in range(10))
 
 
 class Letter(models.Model):

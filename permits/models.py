@@ -263,11 +263,14 @@ class DocumentRule(models.Model):
         return f"{self.get_kind_display()}: {self.document_type}"
 
 
+def unambiguous_code(length: int) -> str:
+    """Random characters people can read aloud and type back: no 0/O, no 1/I."""
+    return "".join(secrets.choice("23456789ABCDEFGHJKLMNPQRSTUVWXYZ") for _ in range(length))
+
+
 def _new_reference() -> str:
-    # Short, unambiguous (no 0/O, 1/I) and unguessable enough for a reference that
-    # parents read over the phone; never used as an access key.
-    alphabet = "23456789ABCDEFGHJKLMNPQRSTUVWXYZ"
-    return "P-" + "".join(secrets.choice(alphabet) for _ in range(8))
+    # Short enough for parents to read over the phone; never used as an access key.
+    return "P-" + unambiguous_code(8)
 
 
 class Permit(models.Model):
