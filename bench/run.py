@@ -5,7 +5,7 @@
     .venv/bin/python bench/run.py --list
 
 A benchmark is a module of this package with NAME, TITLE and run(options) -> markdown;
-add it to BENCHMARKS below. All of them use the dedicated database portal_bench.
+add it to BENCHMARKS below. All of them use dedicated databases named portal_bench*.
 """
 
 from __future__ import annotations
@@ -27,6 +27,8 @@ elif str(ROOT) not in sys.path:
 
 BENCHMARKS = {
     "queue": "bench.staff_queue",
+    "sweep": "bench.deadline_sweep",
+    "email_latency": "bench.email_latency",
 }
 
 
@@ -38,7 +40,11 @@ def main(argv: list[str] | None = None) -> int:
         "names", nargs="*", help=f"benchmarks to run (default: all of {', '.join(BENCHMARKS)})"
     )
     parser.add_argument("--list", action="store_true", help="list the benchmarks and exit")
-    parser.add_argument("--runs", type=int, default=None, help="timed requests per page (30)")
+    parser.add_argument(
+        "--runs", type=int, default=None,
+        help="timed runs: requests per page (queue, 30), sweeps per line (sweep, 5), "
+        "decisions (email_latency, 50)",
+    )
     parser.add_argument("--reseed", action="store_true", help="seed the data again even if present")
     parser.add_argument("--no-write", action="store_true", help="do not update bench/results.md")
     options = parser.parse_args(argv)

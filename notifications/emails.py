@@ -48,6 +48,8 @@ def queue_email(
     """Write one email into the outbox in the caller's transaction and hand it to a
     worker once that transaction commits. Returns None when the same key was queued
     before (the email is already owed, so it is not owed twice)."""
+    if OutboxEmail.objects.filter(key=key[:200]).exists():
+        return None  # looked up first only to skip rendering; the unique key decides
     subject, text, html = render(template, context, language)
     try:
         with transaction.atomic():

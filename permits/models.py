@@ -411,6 +411,12 @@ class Permit(models.Model):
             )
         ]
         indexes = [
+            # Reports and the daily check count decisions by day.
+            models.Index(fields=["decided_at"], name="permits_by_decided_at"),
+            # The daily check finds information requests past their deadline.
+            models.Index(
+                fields=["info_due_date"], condition=Q(status="info_requested"), name="info_requests_by_due_date"
+            ),
             # The staff queue and the daily deadline sweep read open requests by due date.
             models.Index(
                 fields=["due_date", "id"],

@@ -10,7 +10,8 @@ so the cost follows the number of open packets near their due date, not the tabl
 
 import logging
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
 
 from django.db import transaction
 from django.db.models import Exists, OuterRef
@@ -29,6 +30,8 @@ log = logging.getLogger(__name__)
 STAFF_LANGUAGE = "en"
 # Catching up further back than this would only flood inboxes with stale escalations.
 MAX_CATCH_UP_DAYS = 31
+# Staff emails list this many packets at most, then the count and a link to the queue.
+EMAIL_LIST_LIMIT = 100
 
 
 @dataclass
@@ -80,6 +83,12 @@ def run_daily_checks(*, today: date | None = None) -> CheckSummary:
     return summary
 
 
+def _start_of(day: date) -> datetime:
+    """Midnight of a day in the district's time zone, as an aware moment (a range on
+    decided_at uses its index; a __date lookup would read the whole table)."""
+    return datetime.combine(day, time.min, tzinfo=ZoneInfo(District.get().time_zone))
+
+
 def _open_permits():
     return Permit.objects.filter(status__in=Permit.OPEN_STATUSES)
 
@@ -92,19 +101,7 @@ def _remind(summary: CheckSummary, district: District, day: date, directors: lis
     if not thresholds:
         return
     window = _open_permits().filter(due_date__gte=day, due_date__lte=day + timedelta(days=thresholds[0]))
-    candidates = list(
-        window.select_related("assigned_to", "student").only(
-            "id",
-            "reference",
-            "due_date",
-            "received_at",
-            "assigned_to",
-            "student__legal_first_name",
-            "student__legal_last_name",
-            "kind",
-            "status",
-        )
-    )
+    candidates = list(window.select_related("assigned_to", "student"))
     sent = set(DeadlineReminder.objects.filter(permit__in=candidates).values_list("permit_id", "days_before"))
     technicians = _people(Role.TECHNICIAN)
     new: list[DeadlineReminder] = []
@@ -126,12 +123,18 @@ def _remind(summary: CheckSummary, district: District, day: date, directors: lis
     summary.reminders += len(created)
     batch = min(r.pk for r in created)
     for person, items in by_recipient.items():
+        # A long list helps nobody: the first ones by urgency, the count, and the queue.
         _send(
             summary,
             key=f"reminder:{batch}:{person.pk}",
             to=person,
             template="staff_due_soon",
-            context={"person": person, "items": sorted(items, key=lambda i: i[1]), "today": day},
+            context={
+                "person": person,
+                "items": sorted(items, key=lambda i: i[1])[:EMAIL_LIST_LIMIT],
+                "total": len(items),
+                "today": day,
+            },
         )
 
 
@@ -140,8 +143,8 @@ def _escalate_overdue(summary: CheckSummary, day: date, directors: list[User]) -
     directors, every day until decided."""
     overdue = _open_permits().filter(due_date__lt=day)
     overdue.filter(deemed_denial_risk_since__isnull=True).update(deemed_denial_risk_since=day)
-    items = list(overdue.select_related("student", "assigned_to").order_by("due_date", "pk")[:500])
-    total = overdue.count() if len(items) == 500 else len(items)
+    items = list(overdue.select_related("student", "assigned_to").order_by("due_date", "pk")[:EMAIL_LIST_LIMIT])
+    total = overdue.count() if len(items) == EMAIL_LIST_LIMIT else len(items)
     if not items:
         return
     summary.overdue = max(summary.overdue, total)
@@ -215,7 +218,9 @@ def _digest(summary: CheckSummary, day: date, directors: list[User]) -> None:
         "due_soon": open_permits.filter(due_date__gte=day, due_date__lte=day + timedelta(days=5)).count(),
         "overdue": open_permits.filter(due_date__lt=day).count(),
         "denials_to_confirm": open_permits.filter(denial_recommended_at__isnull=False).count(),
-        "decided": Permit.objects.filter(decided_at__date=day - timedelta(days=1)).count(),
+        "decided": Permit.objects.filter(
+            decided_at__gte=_start_of(day - timedelta(days=1)), decided_at__lt=_start_of(day)
+        ).count(),
     }
     for director in directors:
         _send(
