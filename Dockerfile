@@ -1,12 +1,16 @@
 # syntax=docker/dockerfile:1
 # Production image of the permit portal. The same image runs the web server (the default
-# command, gunicorn), the Celery worker and Celery beat: see docker-compose.yml.
+# command, gunicorn), the Celery worker, Celery beat, the migrations and the backups: see
+# docker-compose.yml.
 FROM python:3.11-slim-bookworm
 
 # WeasyPrint renders the permit PDFs with Pango and HarfBuzz; DejaVu guarantees a font.
+# postgresql-client: pg_dump/pg_restore for scripts/backup.py. Debian bookworm ships
+# version 15, and pg_dump cannot dump a newer server: docker-compose.yml runs postgres:15.
 RUN apt-get update -qq \
     && apt-get install -y -qq --no-install-recommends \
         libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 fonts-dejavu-core \
+        postgresql-client \
     && rm -rf /var/lib/apt/lists/*
 
 # Pinned, so that an image rebuilt later resolves uv.lock the same way.
@@ -31,19 +35,24 @@ RUN uv sync --frozen --no-dev --no-install-project --no-cache
 
 COPY . .
 
-# Static files are collected into the image (whitenoise serves them with hashed names).
+# Static files are collected into the image. In docker-compose.yml the "static" volume is
+# mounted over /app/staticfiles (nginx serves it); the migrate service collects into it on
+# every `up`, so it follows the image after an upgrade.
 # Settings refuse to load without a secret key and a database URL when DEBUG is off; these
 # placeholders exist only for this one command (no database is contacted) and are not kept.
 RUN DJANGO_SECRET_KEY=collectstatic-only-not-a-secret \
     DATABASE_URL=postgres://build@localhost/build \
     python manage.py collectstatic --noinput -v0
 
-# Run as an unprivileged user; it may write only var/ (uploads, beat schedule, file mail).
+# Run as an unprivileged user (uid 10001, which deploy/nginx/Dockerfile shares); it may
+# write only var/ (uploads, beat schedule, file mail), staticfiles/ (collectstatic into the
+# volume) and /backups (scripts/backup.py).
 RUN useradd --system --user-group --uid 10001 --home-dir /app --no-create-home portal \
-    && mkdir -p /app/var/media /app/var/mail \
-    && chown -R portal:portal /app/var
+    && mkdir -p /app/var/media /app/var/mail /backups \
+    && chown -R portal:portal /app/var /app/staticfiles /backups
 USER portal
 
 EXPOSE 8000
 # Workers: WEB_CONCURRENCY (gunicorn reads it). PDF rendering can take a while: --timeout 60.
-CMD ["gunicorn", "config.wsgi", "--bind", "0.0.0.0:8000", "--timeout", "60", "--access-logfile", "-"]
+# Heartbeat files in memory (/dev/shm), not on the container's overlay file system.
+CMD ["gunicorn", "config.wsgi", "--bind", "0.0.0.0:8000", "--timeout", "60", "--worker-tmp-dir", "/dev/shm", "--access-logfile", "-"]

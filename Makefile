@@ -10,7 +10,7 @@ SERVICES := python3 scripts/services.py exec --
 PYTEST_ARGS ?=
 
 .DEFAULT_GOAL := help
-.PHONY: help install run test lint bench
+.PHONY: help install run test lint bench backup restore
 
 help:
 	@echo "make install  uv, .venv and the system libraries (idempotent)"
@@ -18,6 +18,9 @@ help:
 	@echo "make test     the test suite, browser tests included (PYTEST_ARGS=...)"
 	@echo "make lint     ruff"
 	@echo "make bench    the benchmark in bench/"
+	@echo "make backup   database dump + stored files into BACKUP_DIR (default var/backups)"
+	@echo "make restore BACKUP=var/backups/portal-...  [REPLACE=1]  restore one backup"
+	@echo "              (COMPOSE=1: the same in the docker compose stack; see README.md)"
 	@echo "PORTAL_LOCAL_SERVICES=private forces private PostgreSQL/Redis under var/."
 
 install:
@@ -38,3 +41,24 @@ lint: install
 
 bench: install
 	$(SERVICES) .venv/bin/python bench/run.py
+
+# Backups: scripts/backup.py, configured by the portal's own variables (DATABASE_URL,
+# PORTAL_STORAGE, PORTAL_MEDIA_ROOT or AWS_*). See README.md, "Backups".
+BACKUP_DIR ?= var/backups
+BACKUP ?=
+ifdef COMPOSE
+# In the docker compose stack: the backup service writes to ./var/backups (its /backups)
+# and keeps the newest PORTAL_BACKUP_KEEP.
+backup:
+	docker compose run --rm backup
+restore:
+	@test -n "$(BACKUP)" || { echo "usage: make restore COMPOSE=1 BACKUP=var/backups/portal-... [REPLACE=1]" >&2; exit 2; }
+	docker compose run --rm backup restore /backups/$(notdir $(patsubst %/,%,$(BACKUP))) $(if $(REPLACE),--replace)
+else
+backup: install
+	$(SERVICES) .venv/bin/python scripts/backup.py backup $(BACKUP_DIR)
+
+restore: install
+	@test -n "$(BACKUP)" || { echo "usage: make restore BACKUP=var/backups/portal-... [REPLACE=1]" >&2; exit 2; }
+	$(SERVICES) .venv/bin/python scripts/backup.py restore $(BACKUP) $(if $(REPLACE),--replace)
+endif

@@ -140,6 +140,8 @@ CELERY_BROKER_TRANSPORT_OPTIONS = {
 CELERY_TASK_PUBLISH_RETRY = False
 CELERY_TIMEZONE = "America/Los_Angeles"
 CELERY_TASK_ALWAYS_EAGER = env.bool("CELERY_TASK_ALWAYS_EAGER", default=False)
+# The periodic jobs, declared in one place. The name is what Celery reads.
+from config.schedule import BEAT_SCHEDULE as CELERY_BEAT_SCHEDULE  # noqa: E402, F401
 
 # --- Email ----------------------------------------------------------------
 
@@ -186,6 +188,12 @@ AXES_USERNAME_FORM_FIELD = "username"
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
 AXES_ENABLED = env.bool("AXES_ENABLED", default=True)
+# Behind nginx every request comes from the proxy: the client's address is the one the
+# proxy puts in X-Forwarded-For (PORTAL_PROXY_COUNT proxies in front of Django).
+PROXY_COUNT = env.int("PORTAL_PROXY_COUNT", default=0)
+if PROXY_COUNT:
+    AXES_IPWARE_PROXY_COUNT = PROXY_COUNT
+    AXES_IPWARE_META_PRECEDENCE_ORDER = ("HTTP_X_FORWARDED_FOR", "REMOTE_ADDR")
 
 SESSION_COOKIE_AGE = 60 * 60 * 12
 # Staff see many families' records: their sessions end sooner (applicants.middleware).
@@ -233,6 +241,9 @@ STORAGE_BACKEND = env.str("PORTAL_STORAGE", default="filesystem")
 # Behind nginx: the internal location that serves MEDIA_ROOT after Django's permission
 # check (X-Accel-Redirect), e.g. "/protected-files/". Empty: Django streams the file.
 PORTAL_ACCEL_REDIRECT = env.str("PORTAL_ACCEL_REDIRECT", default="")
+# With an object store on another site, the origin its signed URLs point at: the staff
+# document viewer frames them, so the CSP must allow it.
+PORTAL_FILES_ORIGIN = env.str("PORTAL_FILES_ORIGIN", default="")
 if STORAGE_BACKEND == "s3":
     _private_files = {
         "BACKEND": "storages.backends.s3.S3Storage",
