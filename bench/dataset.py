@@ -1,5 +1,9 @@
 """The benchmark data set: 100,000 packets of 75,000 students in 60,000 families.
 
+`ensure_dataset(size=STATE)` seeds the same shape ten times larger (1,000,000 packets,
+600,000 families) into the database the connection points at (portal_bench_state for
+bench/pages.py); the default, DISTRICT, is the queue's portal_bench.
+
 Big tables are filled with one `INSERT ... SELECT ... FROM generate_series` each, with
 values derived from a hash of the row number, so the data are the same on every run.
 Seeding is skipped when portal_bench already holds the same data set (bench_seed).
@@ -20,6 +24,17 @@ FAMILIES = 60_000
 STUDENTS = 75_000
 SCHOOLS = 24
 TECHNICIANS = 6
+
+
+@dataclass(frozen=True)
+class Size:
+    permits: int
+    families: int
+    students: int
+
+
+DISTRICT = Size(PERMITS, FAMILIES, STUDENTS)
+STATE = Size(1_000_000, 600_000, 750_000)
 
 DIRECTOR_EMAIL = "bench-director@district.example"
 
@@ -107,7 +122,7 @@ def insert_select(cursor, model, exprs: dict[str, str], source: str) -> int:
     return cursor.rowcount
 
 
-def _seeded(cursor) -> bool:
+def _seeded(cursor, size: Size) -> bool:
     from permits.models import Permit
 
     cursor.execute(
@@ -117,30 +132,31 @@ def _seeded(cursor) -> bool:
     )
     cursor.execute("SELECT version, permits, seeded_on FROM bench_seed WHERE name = 'permits'")
     row = cursor.fetchone()
-    if row is None or row[0] != SEED_VERSION or row[1] != PERMITS:
+    if row is None or row[0] != SEED_VERSION or row[1] != size.permits:
         return False
     # Due dates are relative to the day of seeding; a stale set is seeded again.
     from django.utils import timezone
 
     if row[2] != timezone.localdate():
         return False
-    return Permit.objects.count() == PERMITS
+    return Permit.objects.count() == size.permits
 
 
-def ensure_dataset(*, reseed: bool = False) -> Dataset:
+def ensure_dataset(*, reseed: bool = False, size: Size = DISTRICT) -> Dataset:
     from django.db import connection, transaction
 
     from applicants.models import User
     from permits.models import Permit
 
-    assert connection.settings_dict["NAME"] == BENCH_DB, "the bench only seeds portal_bench"
+    database = connection.settings_dict["NAME"]
+    assert database.startswith(BENCH_DB), "the bench only seeds portal_bench* databases"
     started = time.perf_counter()
     with connection.cursor() as cursor:
         seeded = False
-        if reseed or not _seeded(cursor):
-            say(f"seeding {PERMITS:,} packets into {BENCH_DB} ...")
+        if reseed or not _seeded(cursor, size):
+            say(f"seeding {size.permits:,} packets into {database} ...")
             with transaction.atomic():
-                _seed(cursor)
+                _seed(cursor, size)
             seeded = True
             # VACUUM cannot run in a transaction: Django is in autocommit mode here. It
             # also sets the visibility map, as autovacuum would on a production table.
@@ -159,7 +175,7 @@ def ensure_dataset(*, reseed: bool = False) -> Dataset:
     )
 
 
-def _seed(cursor) -> None:
+def _seed(cursor, size: Size) -> None:
     from django.utils import timezone
 
     from applicants.models import Family, Student, User
@@ -239,7 +255,7 @@ def _seed(cursor) -> None:
         "postal_code": "'90999'",
         "preferred_language": "CASE WHEN mod(pg_temp.h(f, 1), 10) < 3 THEN 'es' ELSE 'en' END",
         "created_at": f"{now} - make_interval(days => mod(pg_temp.h(f, 2), 900)::int)",
-    }, f"generate_series(1, {FAMILIES}) AS f")
+    }, f"generate_series(1, {size.families}) AS f")
     done("families", rows)
 
     first_names, last_names = sql_text_array(FIRST_NAMES), sql_text_array(LAST_NAMES)
@@ -257,7 +273,7 @@ def _seed(cursor) -> None:
         "phone": "''",
         "email_verified_at": now,
         "family_id": "f",
-    }, f"generate_series(1, {FAMILIES}) AS f")
+    }, f"generate_series(1, {size.families}) AS f")
     _reset_sequence(cursor, User)
     done("guardians", rows)
 
@@ -274,10 +290,10 @@ def _seed(cursor) -> None:
 
     rows = insert_select(cursor, Student, {
         "id": "s",
-        "family_id": f"mod(s - 1, {FAMILIES}) + 1",
+        "family_id": f"mod(s - 1, {size.families}) + 1",
         "legal_first_name": f"({first_names})[mod(pg_temp.h(s, 5), {len(FIRST_NAMES)}) + 1]",
         "legal_middle_name": "''",
-        "legal_last_name": f"({last_names})[mod(pg_temp.h(mod(s - 1, {FAMILIES}) + 1, 4),"
+        "legal_last_name": f"({last_names})[mod(pg_temp.h(mod(s - 1, {size.families}) + 1, 4),"
                            f" {len(LAST_NAMES)}) + 1]",
         "date_of_birth": f"DATE '{today.year - 6}-09-01' - mod(pg_temp.h(s, 6), 4700)::int",
         "grade": "mod(pg_temp.h(s, 7), 14)::int - 1",
@@ -285,7 +301,7 @@ def _seed(cursor) -> None:
         "current_district": "'Mesa Grande Unified'",
         "special_education": "mod(pg_temp.h(s, 8), 12) = 0",
         "created_at": f"{now} - make_interval(days => mod(pg_temp.h(s, 2), 900)::int)",
-    }, f"generate_series(1, {STUDENTS}) AS s")
+    }, f"generate_series(1, {size.students}) AS s")
     done("students", rows)
 
     status_case = "CASE"
@@ -303,7 +319,7 @@ def _seed(cursor) -> None:
     # Step 1: the hashes and the status/kind per packet; step 2: derived columns.
     base = f"""(
         SELECT g, s.id AS student_id, s.family_id, s.grade,
-               (g - 1) / {STUDENTS} AS year_index,
+               (g - 1) / {size.students} AS year_index,
                {status_case} AS status,
                CASE WHEN k < 5 THEN 'inter_in' WHEN k < 8 THEN 'intra' ELSE 'inter_out' END AS kind,
                ({school_ids})[mod(pg_temp.h(g, 3), {SCHOOLS}) + 1] AS school_a,
@@ -311,8 +327,8 @@ def _seed(cursor) -> None:
                DATE '{today.isoformat()}' + (mod(pg_temp.h(g, 5), 365)::int - 60) AS due,
                mod(pg_temp.h(g, 6), 1000)::int AS r
         FROM (SELECT g, mod(pg_temp.h(g, 1), 1000) AS b, mod(pg_temp.h(g, 2), 10) AS k
-              FROM generate_series(1, {PERMITS}) AS g) AS hashed
-        JOIN "{Student._meta.db_table}" s ON s.id = mod(g - 1, {STUDENTS}) + 1
+              FROM generate_series(1, {size.permits}) AS g) AS hashed
+        JOIN "{Student._meta.db_table}" s ON s.id = mod(g - 1, {size.students}) + 1
     ) AS p"""
     received = "(p.due - 45 + (p.r / 100)::int)::timestamp AT TIME ZONE 'UTC' + interval '10 hours'"
     drafted = f"{now} - make_interval(days => mod(p.r, 200), hours => mod(p.r, 24))"
@@ -415,7 +431,7 @@ def _seed(cursor) -> None:
 
     cursor.execute(
         "INSERT INTO bench_seed (name, version, permits, seeded_on) VALUES ('permits', %s, %s, %s)",
-        [SEED_VERSION, PERMITS, today],
+        [SEED_VERSION, size.permits, today],
     )
 
 

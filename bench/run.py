@@ -29,6 +29,9 @@ BENCHMARKS = {
     "queue": "bench.staff_queue",
     "sweep": "bench.deadline_sweep",
     "email_latency": "bench.email_latency",
+    "letters": "bench.letters",
+    "pages": "bench.pages",
+    "load": "bench.load",
 }
 
 
