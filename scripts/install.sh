@@ -7,7 +7,8 @@
 # Idempotent and quick when nothing is missing (it only checks, then `uv sync` is a no-op).
 # System packages are installed only as root on Debian; anywhere else it prints what to
 # install. gettext is deliberately not needed: compiled .mo files are committed, and this
-# script only warns if one is missing or older than its .po.
+# script only warns if one is missing (tests/test_translations.py proves each .mo matches
+# its .po; file times cannot, since a fresh clone gives every file the same age).
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
@@ -121,13 +122,13 @@ ensure_chromium() {
     fi
 }
 
-# gettext (msgfmt) is not installed on purpose; stale or missing .mo files are only reported.
+# gettext (msgfmt) is not installed on purpose; a missing .mo file is only reported.
 check_translations() {
     local po mo
     while IFS= read -r -d '' po; do
         mo="${po%.po}.mo"
-        if [ ! -f "$mo" ] || [ "$po" -nt "$mo" ]; then
-            say "$mo is missing or older than its .po; run 'manage.py compilemessages' where gettext is installed and commit it"
+        if [ ! -f "$mo" ]; then
+            say "$mo is missing; run 'manage.py compilemessages' where gettext is installed and commit it"
         fi
     done < <(find . \( -path ./.venv -o -path ./.git -o -path ./var -o -path ./node_modules \) -prune \
         -o -path '*/locale/*' -name '*.po' -print0 2>/dev/null)
