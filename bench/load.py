@@ -36,6 +36,7 @@ import socket
 import statistics
 import subprocess
 import tempfile
+import threading
 import time
 import urllib.request
 from dataclasses import dataclass, field
@@ -80,6 +81,7 @@ ROUTES = [
     ("POST", r"/staff/packets/\d+/approve/", "staff: approve (POST)"),
 ]
 GOAL_P95_MS = 250.0
+OTHER_WORK_LIMIT = 0.05  # of the machine: above it, the report says the run was disturbed
 VENV_BIN = ROOT / ".venv" / "bin"
 
 
@@ -141,6 +143,77 @@ def _free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return sock.getsockname()[1]
+
+
+def _proc_ticks() -> dict[int, tuple[int, int, str]]:
+    """pid -> (process group, user + system clock ticks, command name) of every process."""
+    out = {}
+    for entry in os.scandir("/proc"):
+        if not entry.name.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry.name}/stat") as f:
+                data = f.read()
+        except OSError:
+            continue
+        close = data.rindex(")")
+        fields = data[close + 2:].split()
+        out[int(entry.name)] = (int(fields[2]), int(fields[11]) + int(fields[12]),
+                                data[data.index("(") + 1:close])
+    return out
+
+
+class CpuSampler:
+    """Where the machine's CPU time goes during a locust run: every process's clock ticks
+    and every PostgreSQL backend's database, sampled every second in a thread (so that
+    processes which end during the run, such as backends replaced after CONN_MAX_AGE,
+    still count with what they had used)."""
+
+    def __init__(self, interval: float = 1.0):
+        self.interval = interval
+        self.first: dict[int, int] = {}
+        self.last: dict[int, tuple[int, int, str]] = {}
+        self.databases: dict[int, str] = {}
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._loop, daemon=True)
+
+    def __enter__(self) -> CpuSampler:
+        self.first = {pid: ticks for pid, (_, ticks, _) in _proc_ticks().items()}
+        self._conn = _admin_connection()
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self._stop.set()
+        self._thread.join()
+        self._sample()
+        self._conn.close()
+
+    def _loop(self) -> None:
+        while not self._stop.wait(self.interval):
+            self._sample()
+
+    def _sample(self) -> None:
+        self.last.update(_proc_ticks())
+        with self._conn.cursor() as cur:
+            cur.execute("SELECT pid, datname FROM pg_stat_activity WHERE datname IS NOT NULL")
+            self.databases.update(cur.fetchall())
+
+    def split(self, groups: set[int]) -> dict[str, float]:
+        """CPU-seconds of the bench's processes (its servers and locust, their database
+        backends, this process), of the PostgreSQL and Redis servers' own processes, and
+        of everything else on the machine."""
+        tick = os.sysconf("SC_CLK_TCK")
+        split = {"ours": 0.0, "services": 0.0, "other": 0.0}
+        for pid, (group, ticks, name) in self.last.items():
+            seconds = (ticks - self.first.get(pid, 0)) / tick
+            if group in groups or pid == os.getpid() or self.databases.get(pid) == DATABASE:
+                split["ours"] += seconds
+            elif pid not in self.databases and name.startswith(("postgres", "redis")):
+                split["services"] += seconds
+            else:
+                split["other"] += seconds
+        return split
 
 
 def _cpu_busy() -> tuple[float, float]:
@@ -311,6 +384,7 @@ class Step:
     exit_code: int | None = None
     machine_busy: float = 0.0  # share of both cores busy during the locust run
     locust_cpu_s: float = 0.0
+    cpu: dict[str, float] = field(default_factory=dict)  # ours / services / other, CPU-seconds
     access: list[tuple[float, str, float]] = field(default_factory=list)
 
 
@@ -363,7 +437,7 @@ def _wait_http(url: str, process: Process, timeout: float = 60) -> None:
     raise RuntimeError(f"{url} did not answer within {timeout:.0f} s:\n{process.tail()}")
 
 
-def _locust(run: Run, index: int, users: int, host: str, workdir: Path) -> Step:
+def _locust(run: Run, index: int, users: int, host: str, workdir: Path, groups: set[int]) -> Step:
     """One headless locust run in its own process; its samples read back."""
     parents = round(users * PARENT_SHARE)
     step = Step(users, parents, users - parents)
@@ -376,18 +450,20 @@ def _locust(run: Run, index: int, users: int, host: str, workdir: Path) -> Step:
         f"time {THINK_S[0]}-{THINK_S[1]} s, until {WINDOW_S} s after the last sign-in")
     busy0, total0 = _cpu_busy()
     started = time.perf_counter()
-    locust = _start(f"locust-{index}", [
-        str(VENV_BIN / "locust"), "-f", str(ROOT / "bench" / "locustfile.py"), "--headless",
-        "--host", host, "--stop-timeout", "15", "--loglevel", "WARNING", "--only-summary",
-    ], env, workdir)
-    try:
-        step.exit_code = locust.wait(plan["max_seconds"] + 60)
-    finally:
-        locust.stop(timeout=5)
+    with CpuSampler() as sampler:
+        locust = _start(f"locust-{index}", [
+            str(VENV_BIN / "locust"), "-f", str(ROOT / "bench" / "locustfile.py"), "--headless",
+            "--host", host, "--stop-timeout", "15", "--loglevel", "WARNING", "--only-summary",
+        ], env, workdir)
+        try:
+            step.exit_code = locust.wait(plan["max_seconds"] + 60)
+        finally:
+            locust.stop(timeout=5)
     step.seconds = time.perf_counter() - started
     busy1, total1 = _cpu_busy()
     step.machine_busy = (busy1 - busy0) / (total1 - total0) if total1 > total0 else 0.0
     step.locust_cpu_s = locust.cpu_s
+    step.cpu = sampler.split(groups | {locust.popen.pid})
     if not out_path.exists():
         raise RuntimeError(f"locust wrote no samples (exit {step.exit_code}):\n{locust.tail()}")
     step.out = json.loads(out_path.read_text())
@@ -424,7 +500,7 @@ def _execute(run: Run, workdir: Path, redis_url: str) -> None:
         for index, users in enumerate(STEPS):
             if index:
                 time.sleep(5)  # the previous users' last requests out of the way
-            run.steps.append(_locust(run, index, users, host, workdir))
+            run.steps.append(_locust(run, index, users, host, workdir, {web.popen.pid, worker.popen.pid}))
         # Let the worker finish the approvals' letters and emails (bounded), then stop.
         run.drained_s = _drain(redis_url)
     finally:
@@ -601,7 +677,7 @@ def _report(run: Run, data) -> str:
     for step, g in zip(run.steps, figures, strict=True):
         say(f"{step.users} users: {len(g.window):,} requests in {g.seconds:.0f} s "
             f"({len(g.window) / g.seconds:.1f}/s), median {g.median:.0f} ms, p95 {g.p95:.0f} ms, "
-            f"{len(g.errors)} errors, CPU {step.machine_busy:.0%}")
+            f"{len(g.errors)} errors, CPU {step.machine_busy:.0%} (other work {_other_share(step):.0%})")
     say(f"{'PASS' if f.p95 < GOAL_P95_MS else 'FAIL'} p95 under {GOAL_P95_MS:g} ms at {main.users} "
         f"users: {f.p95:.0f} ms; {'PASS' if not f.errors else 'FAIL'} no errors: {len(f.errors)}")
     error_kinds: dict[str, int] = {}
@@ -638,12 +714,14 @@ def _report(run: Run, data) -> str:
         "*server* times are gunicorn's (`%(D)s` in the access log, for the requests that ended in the "
         "window): the difference is the wait for a free worker.",
         "",
-        "| Users | Requests | Per second | Median (ms) | p95 (ms) | Errors | CPU busy (2 cores) |",
-        "|---:|---:|---:|---:|---:|---:|---:|",
+        "| Users | Requests | Per second | Median (ms) | p95 (ms) | Errors | CPU busy (2 cores) "
+        "| Of which other work on the machine |",
+        "|---:|---:|---:|---:|---:|---:|---:|---:|",
         *[f"| {step.users} | {len(g.window):,} | {len(g.window) / g.seconds:.1f} | {g.median:.0f} "
-          f"| {g.p95:.0f} | {len(g.errors)} | {step.machine_busy:.0%} |"
+          f"| {g.p95:.0f} | {len(g.errors)} | {step.machine_busy:.0%} | {_other_share(step):.0%} |"
           for step, g in zip(run.steps, figures, strict=True)],
         "",
+        *_busy_warning(run.steps),
         "| Goal | Result | |",
         "|---|---|---|",
         f"| p95 under {GOAL_P95_MS:g} ms with {main.users} users | {f.p95:.0f} ms (median {f.median:.0f} ms) "
@@ -657,8 +735,10 @@ def _report(run: Run, data) -> str:
             "",
             f"All signed in {g.ramp_s:.0f} s after the start; {len(g.window):,} requests in the "
             f"{g.seconds:.0f} s after. Locust ran {step.seconds:.0f} s (exit code {step.exit_code}); "
-            f"the machine's 2 cores were {step.machine_busy:.0%} busy, locust itself took "
-            f"{step.locust_cpu_s:.0f} CPU-seconds.",
+            f"the machine's 2 cores were {step.machine_busy:.0%} busy: {step.cpu['ours']:.0f} CPU-seconds "
+            f"for the bench's processes (gunicorn, the worker, their database backends, locust: "
+            f"{step.locust_cpu_s:.0f}), {step.cpu['services']:.0f} for the PostgreSQL and Redis servers' "
+            f"own processes, {step.cpu['other']:.0f} for other work on the machine.",
             "",
             *_step_table(step, g),
         ]
@@ -681,6 +761,20 @@ def _report(run: Run, data) -> str:
         lines += ["", "First server error lines:", "", "```",
                   *(run.gunicorn_errors[:5] + run.worker_errors[:5]), "```"]
     return "\n".join(lines)
+
+
+def _other_share(step: Step) -> float:
+    """Other work on the machine during the step, as a share of its 2 cores."""
+    return step.cpu.get("other", 0.0) / (2 * step.seconds) if step.seconds else 0.0
+
+
+def _busy_warning(steps: list[Step]) -> list[str]:
+    busy = [f"{s.users} users: {_other_share(s):.0%}" for s in steps if _other_share(s) > OTHER_WORK_LIMIT]
+    if not busy:
+        return []
+    return [f"**Other work took more than {OTHER_WORK_LIMIT:.0%} of the machine during this run "
+            f"({', '.join(busy)} of the 2 cores): these figures are pessimistic; run again on an idle "
+            "machine.**", ""]
 
 
 def _locust_version() -> str:
