@@ -5,7 +5,7 @@ from django.core.exceptions import ValidationError
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from notifications.emails import queue_email
+from outbox.emails import queue_email
 
 from .models import Family, Language, Student, User
 
@@ -150,7 +150,7 @@ class OutboxPasswordResetForm(PasswordResetForm):
         self, subject_template_name, email_template_name, context, from_email, to_email, html_email_template_name=None
     ):
         user = context["user"]
-        language = user.family.preferred_language if user.family_id else "en"
+        language = user.language
         queue_email(
             key=f"reset:{context['uid']}:{context['token']}",
             to=to_email,

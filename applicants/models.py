@@ -78,7 +78,14 @@ class User(AbstractUser):
 
     @property
     def is_guardian(self) -> bool:
+        """A parent or guardian (family pages); staff have no family."""
         return self.family_id is not None
+
+    @property
+    def language(self) -> str:
+        """The language of every email, letter and page the portal writes to this
+        person: the family's preferred one, English for staff."""
+        return self.family.preferred_language if self.is_guardian else Language.ENGLISH
 
 
 class Family(models.Model):

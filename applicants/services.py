@@ -9,7 +9,7 @@ from django.utils.encoding import force_bytes
 from django.utils.http import urlsafe_base64_encode
 from django.utils.translation import gettext as _
 
-from notifications.emails import queue_email
+from outbox.emails import queue_email
 
 from .models import Family, GuardianInvitation, User
 from .tokens import email_verification_token
@@ -54,7 +54,7 @@ def send_verification_email(*, user: User) -> None:
         key=f"verify:{user.pk}:{minute}",
         to=user.email,
         template="verify_email",
-        language=user.family.preferred_language if user.family_id else "en",
+        language=user.language,
         context={"user": user, "link": link},
     )
 

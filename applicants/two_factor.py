@@ -17,7 +17,7 @@ RECOVERY_CODES = 10
 
 
 def needs_second_factor(user) -> bool:
-    return user.is_authenticated and user.is_staff and user.family_id is None
+    return user.is_authenticated and user.is_staff and not user.is_guardian
 
 
 def pending_device(user: User) -> TOTPDevice:

@@ -12,9 +12,8 @@ from django.utils.http import url_has_allowed_host_and_scheme, urlsafe_base64_de
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
-from permits.access import family_of, get_student_for
-
 from . import services, two_factor
+from .access import family_of, get_student_for
 from .forms import (
     AcceptInvitationForm,
     EmailLoginForm,
@@ -47,7 +46,7 @@ class LoginView(auth_views.LoginView):
     def form_valid(self, form):
         response = super().form_valid(form)
         user = form.get_user()
-        if user.family_id:
+        if user.is_guardian:
             # A guardian sees the portal in the family's language from the first page.
             _remember_language(response, user.family.preferred_language)
         return response

@@ -8,7 +8,11 @@ from celery.schedules import crontab
 
 BEAT_SCHEDULE = {
     "resend-pending-emails": {
-        "task": "notifications.tasks.sweep_outbox_task",
+        "task": "outbox.tasks.sweep_outbox_task",
+        "schedule": 120.0,
+    },
+    "handle-pending-events": {
+        "task": "notifications.tasks.sweep_events_task",
         "schedule": 120.0,
     },
     "daily-deadline-check": {

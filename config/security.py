@@ -6,19 +6,21 @@ from django.conf import settings
 def content_security_policy() -> str:
     # Scripts only from our own static files: no inline script, no eval, no CDN.
     files = f" {settings.PORTAL_FILES_ORIGIN}" if settings.PORTAL_FILES_ORIGIN else ""
-    return "; ".join([
-        "default-src 'self'",
-        "script-src 'self'",
-        "style-src 'self'",
-        f"img-src 'self' data:{files}",
-        "font-src 'self'",
-        "connect-src 'self'",
-        f"frame-src 'self'{files}",
-        "object-src 'none'",
-        "base-uri 'self'",
-        "form-action 'self'",
-        "frame-ancestors 'none'",
-    ])
+    return "; ".join(
+        [
+            "default-src 'self'",
+            "script-src 'self'",
+            "style-src 'self'",
+            f"img-src 'self' data:{files}",
+            "font-src 'self'",
+            "connect-src 'self'",
+            f"frame-src 'self'{files}",
+            "object-src 'none'",
+            "base-uri 'self'",
+            "form-action 'self'",
+            "frame-ancestors 'none'",
+        ]
+    )
 
 
 PERMISSIONS_POLICY = "camera=(), microphone=(), geolocation=(), payment=(), usb=(), interest-cohort=()"

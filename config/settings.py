@@ -50,10 +50,13 @@ INSTALLED_APPS = [
     "django_otp",
     "django_otp.plugins.otp_totp",
     "django_otp.plugins.otp_static",
+    # The portal's own apps, from the bottom layer up (README, Layout).
+    "outbox",
     "applicants",
     "permits",
     "reviews",
     "notifications",
+    "demo",
 ]
 
 MIDDLEWARE = [

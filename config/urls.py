@@ -14,5 +14,4 @@ urlpatterns = [
     path("", include("applicants.urls")),
     path("", include("permits.urls")),
     path("", include("reviews.urls")),
-    path("", include("notifications.urls")),
 ]

@@ -5,3 +5,7 @@ from django.utils.translation import gettext_lazy as _
 class NotificationsConfig(AppConfig):
     name = "notifications"
     verbose_name = _("Notifications")
+
+    def ready(self):
+        # Connects the receiver that hands each permit event to a worker.
+        from . import tasks  # noqa: F401

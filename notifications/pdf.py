@@ -53,11 +53,3 @@ def html_to_pdf(html: str) -> bytes:
     fonts, stylesheet, base_url = _renderer()
     document = HTML(string=html, base_url=base_url, url_fetcher=LocalOnlyFetcher())
     return document.write_pdf(stylesheets=[stylesheet], font_config=fonts, pdf_tags=True)
-
-
-def harfbuzz_subsetting_available() -> bool:
-    """WeasyPrint subsets embedded fonts with HarfBuzz when libharfbuzz-subset (4.1+)
-    is installed, and falls back to fontTools otherwise."""
-    from weasyprint.text.ffi import harfbuzz, harfbuzz_subset
-
-    return harfbuzz_subset is not None and bool(harfbuzz.hb_version_atleast(4, 1, 0))

@@ -1,62 +1,61 @@
+import logging
 from datetime import timedelta
 
 from celery import shared_task
 from django.conf import settings
+from django.db import transaction
+from django.dispatch import receiver
 from django.utils import timezone
 
-from . import emails
-from .models import OutboxEmail
+from permits.models import PermitEvent
+from permits.signals import event_recorded
 
-MAX_ATTEMPTS = 8
+from .events import effect_of, handle_event
 
-
-@shared_task(bind=True, max_retries=MAX_ATTEMPTS, acks_late=True)
-def deliver_email_task(self, email_id: int) -> str:
-    """Deliver one outbox email; retried with exponential backoff on SMTP errors."""
-    try:
-        emails.deliver(email_id)
-    except OutboxEmail.DoesNotExist:
-        return "missing"
-    except emails.AlreadySent:
-        return "already sent"
-    except Exception as exc:
-        if self.request.retries >= MAX_ATTEMPTS:
-            emails.mark_failed(email_id)
-            return "failed"
-        raise self.retry(exc=exc, countdown=min(2**self.request.retries * 15, 3600)) from exc
-    return "sent"
-
-
-@shared_task
-def sweep_outbox_task() -> int:
-    """Re-dispatch every email still pending after a few minutes. Safe to run anytime:
-    delivery itself refuses to send a message twice."""
-    cutoff = timezone.now() - timedelta(seconds=settings.OUTBOX_RESEND_AFTER_SECONDS)
-    stale = OutboxEmail.objects.filter(status=OutboxEmail.Status.PENDING, queued_at__lt=cutoff)
-    stale = stale.filter(attempts__lt=MAX_ATTEMPTS).values_list("pk", flat=True)
-    count = 0
-    for email_id in stale.iterator():
-        if emails.dispatch(email_id):
-            count += 1
-    return count
+log = logging.getLogger(__name__)
 
 
 @shared_task(bind=True, max_retries=5, acks_late=True)
-def render_letter_task(self, letter_id: int) -> str:
-    """Render a decision letter once (a second run finds it rendered)."""
-    from .letters import render_letter
-
+def handle_event_task(self, event_id: int) -> int:
+    """Do what a permit event causes (notifications.events); safe to run twice."""
     try:
-        render_letter(letter_id)
+        return handle_event(event_id)
+    except PermitEvent.DoesNotExist:
+        return 0
     except Exception as exc:
         raise self.retry(exc=exc, countdown=30 * (self.request.retries + 1)) from exc
-    return "rendered"
 
 
-@shared_task(acks_late=True)
-def build_letter_batch_task(batch_id: int) -> str:
-    """Build a director's batch print in the background, with progress."""
-    from .letters import build_batch
+def dispatch_event(event_id: int) -> bool:
+    """Ask a worker to handle an event. With the broker down this logs and returns
+    False: the event stays pending and the sweeper hands it out later."""
+    try:
+        handle_event_task.apply_async((event_id,), retry=False)
+    except Exception as exc:  # kombu raises several unrelated types for "no broker"
+        log.warning("event %s left for the sweeper: broker unavailable (%s)", event_id, exc)
+        return False
+    return True
 
-    build_batch(batch_id)
-    return "done"
+
+@receiver(event_recorded, dispatch_uid="notifications.handle_after_commit")
+def _handle_after_commit(sender, event: PermitEvent, **kwargs) -> None:
+    # Events that cause nothing need no worker: the sweeper marks them done in bulk.
+    if effect_of(event) is not None:
+        transaction.on_commit(lambda: dispatch_event(event.pk))
+
+
+@shared_task
+def sweep_events_task() -> int:
+    """Hand out again every event still not handled after a few minutes (its message
+    was lost: broker down, worker killed) and mark the ones that cause nothing done.
+    Safe to run anytime: handling an event twice does nothing the second time."""
+    cutoff = timezone.now() - timedelta(seconds=settings.OUTBOX_RESEND_AFTER_SECONDS)
+    pending = PermitEvent.objects.filter(notified_at__isnull=True, created_at__lt=cutoff)
+    idle, dispatched = [], 0
+    for event in pending.only("pk", "kind", "new_status").iterator():
+        if effect_of(event) is None:
+            idle.append(event.pk)
+        elif dispatch_event(event.pk):
+            dispatched += 1
+    PermitEvent.objects.filter(pk__in=idle).update(notified_at=timezone.now())
+    return dispatched

@@ -1,10 +1,12 @@
 from django.contrib import admin
 
 from .models import (
+    Appeal,
     District,
     Document,
     DocumentRule,
     DocumentType,
+    Letter,
     Permit,
     PermitEvent,
     Reason,
@@ -109,3 +111,16 @@ class PermitEventAdmin(ReadOnlyAdmin):
 @admin.register(Document)
 class DocumentAdmin(ReadOnlyAdmin):
     list_display = ["permit", "document_type", "original_name", "content_type", "size", "review"]
+
+
+@admin.register(Appeal)
+class AppealAdmin(ReadOnlyAdmin):
+    list_display = ["permit", "level", "filed_on", "outcome", "county_due_date"]
+    list_filter = ["level", "outcome"]
+
+
+@admin.register(Letter)
+class LetterAdmin(ReadOnlyAdmin):
+    list_display = ["letter_date", "kind", "permit", "language", "rendered_at"]
+    list_filter = ["kind", "language"]
+    exclude = ["html"]

@@ -1,12 +1,18 @@
-"""The legal clocks of a permit request (California EC 46600.2, as amended by AB 2826).
+"""The legal clocks of a permit request (California EC 46600.2, as amended by AB 2826,
+and EC 46601 for appeals), and the district's calendar day.
 
-All counts are calendar days in the district's time zone. The clock starts when the
-family submits the packet and does not restart when missing documents arrive.
+All counts are calendar days in the district's time zone, which is the settings'
+TIME_ZONE (the `permits.E001` check refuses a district row that says otherwise). The
+clock starts when the family submits the packet and does not restart when missing
+documents arrive.
 """
 
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
+
+from django.conf import settings
+from django.utils import timezone
 
 # A request received this many days or fewer before the first day of instruction
 # (or later) is a current-year request: EC 46600.2(a)(5)(A).
@@ -33,16 +39,21 @@ class Deadlines:
         return self.legal_due
 
 
-def local_date(moment: datetime, time_zone: str) -> date:
+def local_date(moment: datetime, time_zone: str | None = None) -> date:
     """The calendar day a moment falls on in the district, whatever the server's zone."""
-    return moment.astimezone(ZoneInfo(time_zone)).date()
+    return moment.astimezone(ZoneInfo(time_zone or settings.TIME_ZONE)).date()
+
+
+def today() -> date:
+    """Today in the district."""
+    return local_date(timezone.now())
 
 
 def deadlines_for(
     *,
     received_at: datetime,
     first_day_of_instruction: date,
-    time_zone: str,
+    time_zone: str | None = None,
     service_level_days: int | None = None,
 ) -> Deadlines:
     received_on = local_date(received_at, time_zone)
@@ -57,9 +68,17 @@ def deadlines_for(
     return Deadlines(received_on, year_type, legal_due, district_due)
 
 
-def county_appeal_deadline(final_denial_on: date) -> date:
-    return final_denial_on + timedelta(days=COUNTY_APPEAL_DAYS)
+@dataclass(frozen=True)
+class AppealDeadlines:
+    """The last day to appeal a final denial: to the district (its own board policy,
+    `District.internal_appeal_days`) and to the county board (EC 46601)."""
+
+    internal: date
+    county: date
 
 
-def days_left(due: date, today: date) -> int:
-    return (due - today).days
+def appeal_deadlines(final_denial_on: date, *, internal_appeal_days: int) -> AppealDeadlines:
+    return AppealDeadlines(
+        internal=final_denial_on + timedelta(days=internal_appeal_days),
+        county=final_denial_on + timedelta(days=COUNTY_APPEAL_DAYS),
+    )

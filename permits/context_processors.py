@@ -2,5 +2,9 @@ from .models import District
 
 
 def district(request) -> dict:
-    """The district's name and contact for every page's header and footer."""
-    return {"district": District.objects.filter(pk=1).first()}
+    """The district's name and contact for every page's header and footer (none yet on
+    a fresh installation, before the administrator enters it)."""
+    try:
+        return {"district": District.current()}
+    except District.DoesNotExist:
+        return {"district": None}

@@ -1,10 +1,10 @@
 from django import forms
 from django.core.exceptions import ValidationError
-from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from applicants.models import Family, Student
 
+from . import clock
 from .models import DocumentType, Permit, PermitKind, Reason, School, SchoolYear
 
 
@@ -15,7 +15,7 @@ class StartPermitForm(forms.Form):
 
     def __init__(self, *args, family: Family, **kwargs):
         super().__init__(*args, **kwargs)
-        today = timezone.localdate()
+        today = clock.today()
         self.fields["student"].queryset = family.students.all()
         self.fields["school_year"].queryset = SchoolYear.objects.filter(
             applications_open_on__lte=today, applications_close_on__gte=today

@@ -1,7 +1,9 @@
 import secrets
 from datetime import date
 
+from asgiref.local import Local
 from django.conf import settings
+from django.contrib.contenttypes.fields import GenericRelation
 from django.contrib.postgres.fields import ArrayField
 from django.db import models
 from django.db.models import Q
@@ -10,6 +12,14 @@ from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
 from applicants.models import Family, Grade, Student
+
+
+def in_active_language(english: str, spanish: str) -> str:
+    """The one choice between a text's two variants: the Spanish one when the active
+    language is Spanish and the district wrote it, the English one otherwise."""
+    if spanish and (get_language() or "en").startswith("es"):
+        return spanish
+    return english
 
 
 class Bilingual(models.Model):
@@ -26,13 +36,15 @@ class Bilingual(models.Model):
 
     @property
     def name(self) -> str:
-        if (get_language() or "en").startswith("es") and self.name_es:
-            return self.name_es
-        return self.name_en
+        return in_active_language(self.name_en, self.name_es)
 
 
 def list_of_reminder_days() -> list[int]:
     return [10, 5, 2, 1]
+
+
+# The district row of the request or task under way (see District.current).
+_current = Local()
 
 
 class District(models.Model):
@@ -95,15 +107,28 @@ class District(models.Model):
     def __str__(self):
         return self.name
 
+    def save(self, *args, **kwargs):
+        super().save(*args, **kwargs)
+        District.forget_current()
+
     @classmethod
-    def get(cls) -> "District":
-        return cls.objects.get(pk=1)
+    def current(cls) -> "District":
+        """The district's row, read once per request and once per task: the request
+        middleware and Celery's task_prerun forget it (permits.apps), as does save()."""
+        district = getattr(_current, "district", None)
+        if district is None:
+            district = _current.district = cls.objects.get(pk=1)
+        return district
+
+    @classmethod
+    def forget_current(cls) -> None:
+        try:
+            del _current.district
+        except AttributeError:
+            pass
 
     def localized(self, field: str) -> str:
-        """The Spanish or English variant of a text field, for the active language."""
-        if (get_language() or "en").startswith("es"):
-            return getattr(self, f"{field}_es") or getattr(self, f"{field}_en")
-        return getattr(self, f"{field}_en")
+        return in_active_language(getattr(self, f"{field}_en"), getattr(self, f"{field}_es"))
 
     @property
     def director_title(self) -> str:
@@ -203,9 +228,7 @@ class DocumentType(Bilingual):
 
     @property
     def help(self) -> str:
-        if (get_language() or "en").startswith("es") and self.help_es:
-            return self.help_es
-        return self.help_en
+        return in_active_language(self.help_en, self.help_es)
 
 
 class Reason(Bilingual):
@@ -293,7 +316,7 @@ class Permit(models.Model):
         FUTURE = "future", _("Future year")
 
     S = Status
-    # Every allowed status change. Nothing outside services.py assigns .status.
+    # Every allowed status change. Nothing outside permits/services.py assigns .status.
     TRANSITIONS = {
         S.DRAFT: {S.SUBMITTED, S.WITHDRAWN},
         S.SUBMITTED: {S.UNDER_REVIEW, S.INFO_REQUESTED, S.APPROVED, S.DENIED, S.WITHDRAWN, S.VOIDED},
@@ -308,8 +331,6 @@ class Permit(models.Model):
     }
     OPEN_STATUSES = (S.SUBMITTED, S.UNDER_REVIEW, S.INFO_REQUESTED)
     WITHDRAWABLE = (S.DRAFT, S.SUBMITTED, S.UNDER_REVIEW, S.INFO_REQUESTED)
-    # A student may hold only one live packet per year and kind.
-    LIVE_STATUSES = (S.DRAFT, S.SUBMITTED, S.UNDER_REVIEW, S.INFO_REQUESTED, S.APPROVED)
 
     reference = models.CharField(_("reference"), max_length=12, unique=True, default=_new_reference)
     family = models.ForeignKey(Family, on_delete=models.PROTECT, related_name="permits")
@@ -399,10 +420,14 @@ class Permit(models.Model):
     created_at = models.DateTimeField(default=timezone.now)
     updated_at = models.DateTimeField(auto_now=True)
 
+    # The emails the portal sent about this permit (its communication log).
+    emails = GenericRelation("outbox.OutboxEmail", content_type_field="about_type", object_id_field="about_id")
+
     class Meta:
         ordering = ["-created_at"]
         verbose_name = _("permit request")
         constraints = [
+            # A student may hold only one live packet per year and kind.
             models.UniqueConstraint(
                 fields=["student", "school_year", "kind"],
                 condition=Q(status__in=["draft", "submitted", "under_review", "info_requested", "approved"]),
@@ -423,6 +448,12 @@ class Permit(models.Model):
                 condition=Q(status__in=["submitted", "under_review", "info_requested"]),
                 name="open_permits_by_due_date",
             ),
+            # Counting the seats taken at a school in a grade (approval, review page).
+            models.Index(
+                fields=["placed_school", "school_year", "grade"],
+                condition=Q(status="approved"),
+                name="approved_permits_by_seat",
+            ),
         ]
 
     def __str__(self):
@@ -433,16 +464,8 @@ class Permit(models.Model):
         return self.status in self.OPEN_STATUSES
 
     @property
-    def is_editable_by_family(self) -> bool:
-        return self.status == self.Status.DRAFT
-
-    @property
     def can_be_withdrawn(self) -> bool:
         return self.status in self.WITHDRAWABLE
-
-    @property
-    def needs_release(self) -> bool:
-        return self.kind == PermitKind.INTER_IN
 
     @property
     def needs_seat(self) -> bool:
@@ -543,9 +566,124 @@ class PermitEvent(models.Model):
     new_status = models.CharField(max_length=20, choices=Permit.Status.choices, blank=True)
     note = models.TextField(blank=True)
     created_at = models.DateTimeField(default=timezone.now, db_index=True)
+    # When what the event causes (emails, a letter: notifications.events) was done.
+    # Null until then; the event sweeper re-runs whatever stays null.
+    notified_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["created_at", "pk"]
+        indexes = [
+            models.Index(fields=["created_at"], condition=Q(notified_at__isnull=True), name="permit_events_to_notify")
+        ]
 
     def __str__(self):
         return f"{self.permit} {self.kind} {self.created_at:%Y-%m-%d}"
+
+
+class InformationRequest(models.Model):
+    """Staff ask the family for missing or rejected documents by a dated deadline;
+    the family reads it on its packet page and answers it there."""
+
+    permit = models.ForeignKey(Permit, on_delete=models.CASCADE, related_name="information_requests")
+    requested_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    message = models.TextField(_("message to the family"))
+    document_types = models.ManyToManyField(DocumentType, blank=True, related_name="+")
+    due_date = models.DateField(_("answer due by"))
+    created_at = models.DateTimeField(default=timezone.now)
+    answer = models.TextField(_("family's answer"), blank=True)
+    answered_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+
+    def __str__(self):
+        return f"Information request on permit {self.permit_id}"
+
+
+class Appeal(models.Model):
+    """An appeal of a final denial: to the district (filed by the family) or to the
+    county board of education (recorded by the director)."""
+
+    class Level(models.TextChoices):
+        INTERNAL = "internal", _("Internal appeal")
+        COUNTY = "county", _("County board of education")
+
+    class Outcome(models.TextChoices):
+        PENDING = "pending", _("Pending")
+        UPHELD = "upheld", _("Denial upheld")
+        OVERTURNED = "overturned", _("Denial overturned")
+        GRANTED = "granted", _("Granted by the county")
+        DENIED = "denied", _("Denied by the county")
+        WITHDRAWN = "withdrawn", _("Withdrawn")
+
+    permit = models.ForeignKey(Permit, on_delete=models.CASCADE, related_name="appeals")
+    level = models.CharField(max_length=10, choices=Level.choices)
+    filed_on = models.DateField(_("filed on"))
+    filed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    statement = models.TextField(_("statement"), blank=True)
+    hearing_on = models.DateField(_("hearing date"), null=True, blank=True)
+    county_due_date = models.DateField(_("county decision due"), null=True, blank=True)
+    extension_reason = models.TextField(
+        _("reason for the 60-day period"),
+        blank=True,
+        help_text=_("The largest counties may take 60 days, with a recorded reason."),
+    )
+    outcome = models.CharField(max_length=12, choices=Outcome.choices, default=Outcome.PENDING)
+    decided_on = models.DateField(_("decided on"), null=True, blank=True)
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["created_at", "pk"]
+        constraints = [models.UniqueConstraint(fields=["permit", "level"], name="one_appeal_per_level")]
+
+    def __str__(self):
+        return f"{self.get_level_display()} {self.permit}"
+
+
+class Letter(models.Model):
+    """A decision letter as issued: its HTML and PDF are kept and never rendered again
+    differently, so a later change to a template only changes later letters. Which
+    event issues which letter is notifications.events' table."""
+
+    class Kind(models.TextChoices):
+        ACCEPTANCE = "acceptance", _("Acceptance")
+        RELEASE = "release", _("Release")
+        PLACEMENT = "placement", _("Intra-district placement")
+        DENIAL = "denial", _("Denial")
+        REVOCATION = "revocation", _("Revocation")
+        ABANDONMENT = "abandonment", _("Abandonment")
+        INFORMATION_REQUEST = "information_request", _("Information request")
+
+    VERIFIABLE = (Kind.ACCEPTANCE, Kind.RELEASE)
+
+    permit = models.ForeignKey(Permit, on_delete=models.PROTECT, related_name="letters")
+    event = models.OneToOneField(PermitEvent, on_delete=models.PROTECT, related_name="letter")
+    kind = models.CharField(max_length=30, choices=Kind.choices)
+    language = models.CharField(max_length=5)
+    letter_date = models.DateField()
+    verification_code = models.CharField(max_length=12, unique=True, null=True, blank=True)
+    html = models.TextField(blank=True)
+    pdf = models.FileField(max_length=200, blank=True)
+    sha256 = models.CharField(max_length=64, blank=True)
+    rendered_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-letter_date", "-pk"]
+        indexes = [models.Index(fields=["letter_date", "kind"], name="letters_by_day")]
+
+    def __str__(self):
+        return f"{self.get_kind_display()} {self.permit} {self.letter_date}"
+
+    @property
+    def is_rendered(self) -> bool:
+        return self.rendered_at is not None
+
+    @property
+    def filename(self) -> str:
+        return f"{self.permit.reference}-{self.kind}-{self.letter_date.isoformat()}.pdf"

@@ -1,5 +1,14 @@
-"""Every write to a permit: each is one transaction that locks the row, checks the
-transition, writes the audit event and queues the family's email."""
+"""Every write to a permit, and the one owner of its state machine.
+
+Each status change is one transaction: lock the row, guard against
+`Permit.TRANSITIONS`, one `save(update_fields=...)`, one `PermitEvent`. What an event
+causes (the family's email, a letter) is not decided here: `notifications.events`
+maps each event to its effects and a worker carries them out after commit. Who may
+take an action (a technician recommends a denial, a director confirms it) is decided
+by the caller and passed in, never looked up here.
+"""
+
+from datetime import date, timedelta
 
 from django.core.files.uploadedfile import UploadedFile
 from django.db import IntegrityError, transaction
@@ -9,10 +18,22 @@ from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 
 from applicants.models import Family, Student, User
-from notifications.services import notify_family
 
 from . import clock, selectors, uploads
-from .models import District, Document, DocumentType, Permit, PermitEvent, SchoolYear
+from .models import (
+    Appeal,
+    District,
+    Document,
+    DocumentType,
+    InformationRequest,
+    Permit,
+    PermitEvent,
+    PermitKind,
+    School,
+    SchoolYear,
+    SeatAllocation,
+)
+from .signals import event_recorded
 
 
 class PermitError(Exception):
@@ -34,29 +55,53 @@ class MissingDocuments(PermitError):
         super().__init__(_("Some required documents are missing."))
 
 
-def _lock(permit_id: int) -> Permit:
+class NoSeatLeft(PermitError):
+    pass
+
+
+# --- The building blocks --------------------------------------------------------
+
+
+def lock_permit(permit_id: int) -> Permit:
+    """The permit row, locked until the caller's transaction ends (every write holds it)."""
     return (
         Permit.objects.select_for_update(of=("self",))
-        .select_related("student", "school_year", "family")
+        .select_related("student", "school_year", "family", "reason")
         .get(pk=permit_id)
     )
 
 
-def change_status(permit: Permit, to: str, *, by: User | None, note: str = "") -> PermitEvent:
-    """Move a locked permit to a new status and write its audit event. Callers hold
-    the row lock (see _lock) and save any other fields they change themselves."""
+def record_event(
+    permit: Permit, kind: str, *, by: User | None, note: str = "", old_status: str = "", new_status: str = ""
+) -> PermitEvent:
+    """Write one audit event and announce it (see permits.signals)."""
+    event = PermitEvent.objects.create(
+        permit=permit, kind=kind, actor=by, old_status=old_status, new_status=new_status, note=note
+    )
+    event_recorded.send(sender=PermitEvent, event=event)
+    return event
+
+
+def _move(permit: Permit, to: str, *, by: User | None, note: str = "", fields: tuple[str, ...] = ()) -> PermitEvent:
+    """Move a locked permit to a new status: guard, one save of the status and of the
+    other `fields` the caller changed, one event."""
     if to not in Permit.TRANSITIONS[permit.status]:
         raise TransitionNotAllowed(permit.status, to)
     old, permit.status = permit.status, to
-    permit.save(update_fields=["status", "updated_at"])
-    return PermitEvent.objects.create(
-        permit=permit,
-        kind=PermitEvent.Kind.STATUS,
-        actor=by,
-        old_status=old,
-        new_status=to,
-        note=note,
-    )
+    permit.save(update_fields=["status", "updated_at", *fields])
+    return record_event(permit, PermitEvent.Kind.STATUS, by=by, note=note, old_status=old, new_status=to)
+
+
+def require_open(permit: Permit) -> None:
+    """Raises PermitError unless the packet is still open (submitted, under review or
+    waiting for information)."""
+    if permit.status not in Permit.OPEN_STATUSES:
+        raise PermitError(
+            _("This request is %(status)s; it is no longer open.") % {"status": permit.get_status_display()}
+        )
+
+
+# --- The family's packet --------------------------------------------------------
 
 
 @transaction.atomic
@@ -65,8 +110,7 @@ def start_permit(*, family: Family, student: Student, school_year: SchoolYear, k
     request of that kind for that year, or the year does not take requests today."""
     if student.family_id != family.pk:
         raise PermitError(_("This student is not part of your family."))
-    today = clock.local_date(timezone.now(), District.get().time_zone)
-    if not school_year.accepts_requests_on(today):
+    if not school_year.accepts_requests_on(clock.today()):
         raise PermitError(
             _("Requests for %(year)s are accepted from %(start)s to %(end)s.")
             % {
@@ -90,7 +134,7 @@ def start_permit(*, family: Family, student: Student, school_year: SchoolYear, k
             _("%(student)s already has a request of this kind for %(year)s.")
             % {"student": student.full_name, "year": school_year}
         ) from None
-    PermitEvent.objects.create(permit=permit, kind=PermitEvent.Kind.CREATED, actor=by)
+    record_event(permit, PermitEvent.Kind.CREATED, by=by)
     return permit
 
 
@@ -99,15 +143,15 @@ def add_document(*, permit_id: int, document_type: DocumentType, upload: Uploade
     """Check and store one file for the packet under a key the server chooses.
     Raises ValidationError for a file that is not acceptable, PermitError when the
     packet no longer takes documents or would grow past its size limit."""
-    permit = _lock(permit_id)
+    permit = lock_permit(permit_id)
     if permit.status not in (Permit.Status.DRAFT, Permit.Status.INFO_REQUESTED):
         raise PermitError(_("Documents can no longer be added to this request."))
-    return store_document(permit=permit, document_type=document_type, upload=upload, by=by)
+    return _store_document(permit=permit, document_type=document_type, upload=upload, by=by)
 
 
-def store_document(*, permit: Permit, document_type: DocumentType, upload: UploadedFile, by: User) -> Document:
+def _store_document(*, permit: Permit, document_type: DocumentType, upload: UploadedFile, by: User) -> Document:
     """Check a file and store it on a locked permit under a key the server chooses."""
-    district = District.get()
+    district = District.current()
     checked = uploads.check_upload(upload, max_bytes=district.max_file_bytes)
     stored = permit.documents.aggregate(total=Sum("size"))["total"] or 0
     if stored + checked.size > district.max_packet_bytes:
@@ -127,11 +171,8 @@ def store_document(*, permit: Permit, document_type: DocumentType, upload: Uploa
     document.file.save(uploads.storage_key(permit.pk, checked.extension), upload, save=False)
     try:
         document.save()
-        PermitEvent.objects.create(
-            permit=permit,
-            kind=PermitEvent.Kind.DOCUMENT_ADDED,
-            actor=by,
-            note=f"{document_type.name_en}: {checked.display_name}",
+        record_event(
+            permit, PermitEvent.Kind.DOCUMENT_ADDED, by=by, note=f"{document_type.name_en}: {checked.display_name}"
         )
     except Exception:
         # No row, no file: a stored file nobody references would never be cleaned up.
@@ -144,14 +185,14 @@ def store_document(*, permit: Permit, document_type: DocumentType, upload: Uploa
 def remove_document(*, document_id: int, by: User) -> None:
     """Remove a file from a draft packet (a mistaken upload)."""
     document = Document.objects.select_related("document_type").get(pk=document_id)
-    permit = _lock(document.permit_id)
+    permit = lock_permit(document.permit_id)
     if permit.status != Permit.Status.DRAFT:
         raise PermitError(_("Documents of a submitted request cannot be removed."))
     name = document.file.name
-    PermitEvent.objects.create(
-        permit=permit,
-        kind=PermitEvent.Kind.DOCUMENT_REMOVED,
-        actor=by,
+    record_event(
+        permit,
+        PermitEvent.Kind.DOCUMENT_REMOVED,
+        by=by,
         note=f"{document.document_type.name_en}: {document.original_name}",
     )
     document.delete()
@@ -160,52 +201,368 @@ def remove_document(*, document_id: int, by: User) -> None:
 
 @transaction.atomic
 def submit_permit(*, permit_id: int, by: User) -> Permit:
-    """Submit a complete draft: record when it was received and the legal clocks,
-    audit it and queue the receipt email, all in one transaction (with the broker
-    down the email waits in the outbox). Raises MissingDocuments listing what is
-    still needed, or TransitionNotAllowed for a second submission."""
-    permit = _lock(permit_id)
+    """Submit a complete draft: record when it was received and the legal clocks and
+    audit it, in one transaction (the receipt email follows from the event). Raises
+    MissingDocuments listing what is still needed, or TransitionNotAllowed for a
+    second submission."""
+    permit = lock_permit(permit_id)
     if permit.status != Permit.Status.DRAFT:
         raise TransitionNotAllowed(permit.status, Permit.Status.SUBMITTED)
     missing = selectors.missing_documents(permit)
     if missing:
         raise MissingDocuments(missing)
-    district = District.get()
     permit.received_at = timezone.now()
     deadlines = clock.deadlines_for(
         received_at=permit.received_at,
         first_day_of_instruction=permit.school_year.first_day_of_instruction,
-        time_zone=district.time_zone,
-        service_level_days=district.service_level_days,
+        service_level_days=District.current().service_level_days,
     )
     permit.year_type = deadlines.year_type
     permit.legal_due_date = deadlines.legal_due
     permit.district_due_date = deadlines.district_due
     permit.due_date = deadlines.due
     permit.attested_by = by
-    permit.save(
-        update_fields=[
-            "received_at",
-            "year_type",
-            "legal_due_date",
-            "district_due_date",
-            "due_date",
-            "attested_by",
-        ]
+    _move(
+        permit,
+        Permit.Status.SUBMITTED,
+        by=by,
+        fields=("received_at", "year_type", "legal_due_date", "district_due_date", "due_date", "attested_by"),
     )
-    event = change_status(permit, Permit.Status.SUBMITTED, by=by)
-    notify_family(event=event, template="permit_received", context={"deadlines": deadlines})
     return permit
 
 
 @transaction.atomic
 def withdraw_permit(*, permit_id: int, by: User, note: str = "") -> Permit:
     """The family withdraws a request before a decision."""
-    permit = _lock(permit_id)
+    permit = lock_permit(permit_id)
     if not permit.can_be_withdrawn:
         raise TransitionNotAllowed(permit.status, Permit.Status.WITHDRAWN)
-    was_draft = permit.status == Permit.Status.DRAFT
-    event = change_status(permit, Permit.Status.WITHDRAWN, by=by, note=note)
-    if not was_draft:
-        notify_family(event=event, template="permit_withdrawn")
+    _move(permit, Permit.Status.WITHDRAWN, by=by, note=note)
     return permit
+
+
+# --- Review ---------------------------------------------------------------------
+
+
+@transaction.atomic
+def claim_permit(*, permit_id: int, by: User) -> Permit:
+    """Take a packet: it is assigned to `by`, and a submitted packet goes under review."""
+    permit = lock_permit(permit_id)
+    require_open(permit)
+    permit.assigned_to = by
+    record_event(permit, PermitEvent.Kind.ASSIGNED, by=by, note=str(by))
+    if permit.status == Permit.Status.SUBMITTED:
+        _move(permit, Permit.Status.UNDER_REVIEW, by=by, fields=("assigned_to",))
+    else:
+        permit.save(update_fields=["assigned_to", "updated_at"])
+    return permit
+
+
+@transaction.atomic
+def request_information(
+    *, permit_id: int, by: User, message: str, document_types: list[DocumentType], due_date: date | None = None
+) -> InformationRequest:
+    """Ask the family for missing or rejected documents by a dated deadline
+    (the district's default number of days unless given); the packet waits in
+    `info_requested`. Raises PermitError for a deadline that is not in the future."""
+    permit = lock_permit(permit_id)
+    today = clock.today()
+    due_date = due_date or today + timedelta(days=District.current().info_response_days)
+    if due_date <= today:
+        raise PermitError(_("The answer deadline must be after today."))
+    request = InformationRequest.objects.create(
+        permit=permit, requested_by=by, message=message.strip(), due_date=due_date
+    )
+    request.document_types.set(document_types)
+    permit.info_due_date = due_date
+    _move(permit, Permit.Status.INFO_REQUESTED, by=by, note=message.strip(), fields=("info_due_date",))
+    return request
+
+
+@transaction.atomic
+def answer_information_request(*, permit_id: int, by: User, answer: str = "") -> Permit:
+    """The family is done answering: the packet goes back under review. The legal
+    clock keeps running from the first receipt (DOMAIN §4). Raises PermitError
+    naming what was asked for and is still not uploaded."""
+    permit = lock_permit(permit_id)
+    request = permit.information_requests.filter(answered_at__isnull=True).first()
+    missing = [
+        t
+        for t in (request.document_types.all() if request else [])
+        if not permit.documents.filter(document_type=t, uploaded_at__gt=request.created_at).exists()
+    ]
+    if missing:
+        raise PermitError(_("Please upload first: %(documents)s.") % {"documents": ", ".join(t.name for t in missing)})
+    if request:
+        request.answer, request.answered_at = answer.strip(), timezone.now()
+        request.save(update_fields=["answer", "answered_at"])
+    record_event(permit, PermitEvent.Kind.INFO_ANSWERED, by=by, note=answer.strip())
+    permit.info_due_date = None
+    _move(permit, Permit.Status.UNDER_REVIEW, by=by, fields=("info_due_date",))
+    return permit
+
+
+def approval_blockers(permit: Permit, checklist: list[selectors.ChecklistItem] | None = None) -> list[str]:
+    """Why a packet cannot be approved yet; empty when it can. The review page passes
+    the checklist it already built (and prefetched documents), so nothing is
+    queried twice."""
+    items = selectors.checklist(permit) if checklist is None else checklist
+    blockers = [
+        _("%(document)s is not verified.") % {"document": item.document_type.name}
+        for item in items
+        if not any(d.review == Document.Review.VERIFIED for d in item.documents)
+    ]
+    if any(d.review == Document.Review.PENDING for d in permit.documents.all()):
+        blockers.append(_("Some documents are not reviewed yet."))
+    if permit.kind == PermitKind.INTER_IN and permit.release_pending:
+        blockers.append(_("The release from the home district has not arrived."))
+    return blockers
+
+
+def _take_seat(permit: Permit, school: School, *, force: bool = False) -> None:
+    """Hold the seat allocation row while counting, so that two approvals of the last
+    seat are serialised: the second one sees it taken. A county order (force) admits
+    the student even past capacity."""
+    try:
+        allocation = SeatAllocation.objects.select_for_update().get(
+            school=school, school_year=permit.school_year, grade=permit.grade
+        )
+    except SeatAllocation.DoesNotExist:
+        if force:
+            return
+        raise NoSeatLeft(_("%(school)s offers no permit seats in this grade.") % {"school": school}) from None
+    # Served by the approved_permits_by_seat index.
+    taken = (
+        Permit.objects.filter(
+            status=Permit.Status.APPROVED, placed_school=school, school_year=permit.school_year, grade=permit.grade
+        )
+        .exclude(pk=permit.pk)
+        .count()
+    )
+    if taken >= allocation.capacity and not force:
+        raise NoSeatLeft(_("No seat left at %(school)s in this grade.") % {"school": school})
+
+
+def _approve(
+    permit: Permit, *, by: User, school: School | None, note: str = "", force_seat: bool = False
+) -> PermitEvent:
+    fields = ["decided_at"]
+    if permit.needs_seat:
+        school = school or permit.requested_school
+        if school is None:
+            raise PermitError(_("Choose the school where the student is placed."))
+        if permit.kind == PermitKind.INTRA and school == permit.school_of_residence:
+            raise PermitError(_("An intra-district placement must be at another school than the school of residence."))
+        _take_seat(permit, school, force=force_seat)
+        permit.placed_school = school
+        fields.append("placed_school")
+    permit.decided_at = timezone.now()
+    return _move(permit, Permit.Status.APPROVED, by=by, note=note, fields=tuple(fields))
+
+
+@transaction.atomic
+def approve_permit(*, permit_id: int, by: User, school: School | None = None, note: str = "") -> Permit:
+    """Approve a fully verified packet and take its seat in the same transaction.
+    `inter_in` and `intra` may be placed at another school than requested.
+    Raises NoSeatLeft when the school and grade are full, PermitError with the
+    blockers when the packet is not ready."""
+    permit = lock_permit(permit_id)
+    if Permit.Status.APPROVED not in Permit.TRANSITIONS[permit.status] or permit.status == Permit.Status.DENIED:
+        raise TransitionNotAllowed(permit.status, Permit.Status.APPROVED)
+    blockers = approval_blockers(permit)
+    if blockers:
+        raise PermitError(" ".join(blockers))
+    _approve(permit, by=by, school=school, note=note)
+    return permit
+
+
+def _deny(permit: Permit, *, by: User, note: str = "", fields: tuple[str, ...] = ()) -> PermitEvent:
+    permit.decided_at = timezone.now()
+    return _move(permit, Permit.Status.DENIED, by=by, note=note, fields=("decided_at", *fields))
+
+
+@transaction.atomic
+def deny_permit(*, permit_id: int, by: User, reasons: list[str], note: str = "", final: bool) -> Permit:
+    """Deny with reason codes and text. `final=True` is the final denial (a director,
+    or a technician where the district allows it); `final=False` records a
+    technician's recommendation that the director confirms (confirm_denial).
+    Raises PermitError without a reason, and for a bullied student's intra-district
+    request, which must be approved (EC 46600(b))."""
+    permit = lock_permit(permit_id)
+    require_open(permit)
+    if not reasons:
+        raise PermitError(_("Choose at least one reason for the denial."))
+    if permit.kind == PermitKind.INTRA and permit.bullying_victim:
+        raise PermitError(
+            _(
+                "An intra-district request from a victim of bullying must be approved, at another "
+                "school if the requested one is full."
+            )
+        )
+    permit.denial_reasons, permit.decision_note = list(reasons), note.strip()
+    if final:
+        _deny(permit, by=by, note=note, fields=("denial_reasons", "decision_note"))
+    else:
+        permit.denial_recommended_by, permit.denial_recommended_at = by, timezone.now()
+        permit.save(
+            update_fields=[
+                "denial_reasons",
+                "decision_note",
+                "denial_recommended_by",
+                "denial_recommended_at",
+                "updated_at",
+            ]
+        )
+        record_event(permit, PermitEvent.Kind.DENIAL_RECOMMENDED, by=by, note=note)
+    return permit
+
+
+@transaction.atomic
+def confirm_denial(*, permit_id: int, by: User) -> Permit:
+    """The director confirms a technician's recommended denial: the final denial."""
+    permit = lock_permit(permit_id)
+    if not permit.denial_pending_confirmation:
+        raise PermitError(_("There is no recommended denial to confirm."))
+    _deny(permit, by=by, note=permit.decision_note)
+    return permit
+
+
+@transaction.atomic
+def void_permit(*, permit_id: int, by: User, reason: str) -> Permit:
+    """A duplicate or a packet entered in error."""
+    permit = lock_permit(permit_id)
+    if not reason.strip():
+        raise PermitError(_("Say why the request is voided."))
+    _move(permit, Permit.Status.VOIDED, by=by, note=reason.strip())
+    return permit
+
+
+@transaction.atomic
+def revoke_permit(*, permit_id: int, by: User, reason: str, effective_on: date) -> Permit:
+    """Revoke an approved permit. Refused for a student entering grade 11 or 12."""
+    permit = lock_permit(permit_id)
+    if permit.status == Permit.Status.APPROVED and not permit.can_be_revoked:
+        raise PermitError(_("A permit cannot be revoked for a student entering grade 11 or 12."))
+    if not reason.strip():
+        raise PermitError(_("Say why the permit is revoked."))
+    permit.revocation_effective_on = effective_on
+    permit.decision_note = reason.strip()
+    _move(
+        permit,
+        Permit.Status.REVOKED,
+        by=by,
+        note=reason.strip(),
+        fields=("revocation_effective_on", "decision_note"),
+    )
+    return permit
+
+
+@transaction.atomic
+def abandon_permit(*, permit_id: int, today: date) -> bool:
+    """The family did not answer an information request by its deadline: the request
+    is abandoned (not a denial, not appealable). Returns False when there is nothing
+    to do (answered meanwhile, or already abandoned)."""
+    permit = lock_permit(permit_id)
+    if permit.status != Permit.Status.INFO_REQUESTED or not permit.info_due_date or permit.info_due_date >= today:
+        return False
+    _move(permit, Permit.Status.ABANDONED, by=None, note=f"No answer by {permit.info_due_date.isoformat()}")
+    return True
+
+
+# --- Appeals --------------------------------------------------------------------
+
+
+def appeal_deadlines(permit: Permit) -> clock.AppealDeadlines | None:
+    """The appeal deadlines of a final denial; None for any other status."""
+    if permit.status != Permit.Status.DENIED or permit.decided_at is None:
+        return None
+    return clock.appeal_deadlines(
+        clock.local_date(permit.decided_at), internal_appeal_days=District.current().internal_appeal_days
+    )
+
+
+@transaction.atomic
+def file_internal_appeal(*, permit_id: int, by: User, statement: str, upload: UploadedFile | None = None) -> Appeal:
+    """The family appeals a final denial within the district's window, with an
+    optional supporting document (checked like every upload). Raises PermitError
+    past the deadline, for a second appeal or without a statement."""
+    permit = lock_permit(permit_id)
+    deadlines = appeal_deadlines(permit)
+    if deadlines is None:
+        raise PermitError(_("Only a denied request can be appealed."))
+    today = clock.today()
+    if today > deadlines.internal:
+        raise PermitError(
+            _("The deadline for an internal appeal was %(date)s.") % {"date": date_format(deadlines.internal)}
+        )
+    if permit.appeals.filter(level=Appeal.Level.INTERNAL).exists():
+        raise PermitError(_("An appeal was already filed for this request."))
+    if not statement.strip():
+        raise PermitError(_("Explain why the decision should change."))
+    appeal = Appeal.objects.create(
+        permit=permit, level=Appeal.Level.INTERNAL, filed_on=today, filed_by=by, statement=statement.strip()
+    )
+    if upload is not None:
+        _store_document(
+            permit=permit, document_type=DocumentType.objects.get(code="appeal_evidence"), upload=upload, by=by
+        )
+    record_event(permit, PermitEvent.Kind.APPEAL_FILED, by=by, note=Appeal.Level.INTERNAL)
+    return appeal
+
+
+def _decide_appeal(appeal_id: int, level: str, outcome: str, *, by: User, decided_on: date) -> tuple[Appeal, Permit]:
+    appeal = Appeal.objects.select_for_update().get(pk=appeal_id, level=level)
+    permit = lock_permit(appeal.permit_id)
+    if appeal.outcome != Appeal.Outcome.PENDING:
+        raise PermitError(_("This appeal was already decided."))
+    appeal.outcome, appeal.decided_on, appeal.recorded_by = outcome, decided_on, by
+    appeal.save(update_fields=["outcome", "decided_on", "recorded_by"])
+    # The note is read back by notifications.events: "upheld", "county denied", ...
+    note = outcome if level == Appeal.Level.INTERNAL else f"{level} {outcome}"
+    record_event(permit, PermitEvent.Kind.APPEAL_DECIDED, by=by, note=note)
+    return appeal, permit
+
+
+@transaction.atomic
+def decide_internal_appeal(*, appeal_id: int, by: User, overturned: bool, school: School | None = None) -> Appeal:
+    """Record the panel's decision; an overturned denial approves the request."""
+    outcome = Appeal.Outcome.OVERTURNED if overturned else Appeal.Outcome.UPHELD
+    appeal, permit = _decide_appeal(appeal_id, Appeal.Level.INTERNAL, outcome, by=by, decided_on=clock.today())
+    if overturned:
+        _approve(permit, by=by, school=school, note="Internal appeal: denial overturned")
+    return appeal
+
+
+@transaction.atomic
+def record_county_appeal(
+    *, permit_id: int, by: User, filed_on: date, hearing_on: date | None = None, extension_reason: str = ""
+) -> Appeal:
+    """Track an appeal to the county board: due 30 days after filing, or 60 with a
+    recorded reason (EC 46601)."""
+    permit = lock_permit(permit_id)
+    if permit.status != Permit.Status.DENIED:
+        raise PermitError(_("Only a denied request can be appealed to the county."))
+    days = 60 if extension_reason.strip() else 30
+    appeal, _created = Appeal.objects.update_or_create(
+        permit=permit,
+        level=Appeal.Level.COUNTY,
+        defaults={
+            "filed_on": filed_on,
+            "hearing_on": hearing_on,
+            "extension_reason": extension_reason.strip(),
+            "county_due_date": filed_on + timedelta(days=days),
+            "recorded_by": by,
+        },
+    )
+    record_event(permit, PermitEvent.Kind.COUNTY_APPEAL, by=by, note=f"filed {filed_on}")
+    return appeal
+
+
+@transaction.atomic
+def decide_county_appeal(*, appeal_id: int, by: User, granted: bool, decided_on: date) -> Appeal:
+    """A granted county appeal admits the student without delay, past capacity if need be."""
+    outcome = Appeal.Outcome.GRANTED if granted else Appeal.Outcome.DENIED
+    appeal, permit = _decide_appeal(appeal_id, Appeal.Level.COUNTY, outcome, by=by, decided_on=decided_on)
+    if granted:
+        _approve(permit, by=by, school=None, note="County appeal granted", force_seat=True)
+    return appeal

@@ -1,16 +1,21 @@
+import logging
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_not_required
+from django.core.cache import cache
 from django.core.exceptions import ValidationError
-from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from applicants.access import family_of
+
 from . import selectors, services
-from .access import family_of, get_document_for, get_permit_for
-from .downloads import document_response
+from .access import get_document_for, get_permit_for
+from .downloads import document_response, file_response
 from .forms import (
     AnswerForm,
     AppealForm,
@@ -20,13 +25,16 @@ from .forms import (
     UploadForm,
     WithdrawForm,
 )
-from .models import District, DocumentRule, Permit, PermitEvent, PermitKind, Reason, SchoolYear
+from .models import District, DocumentRule, Letter, Permit, PermitEvent, PermitKind, Reason, SchoolYear
+
+log = logging.getLogger(__name__)
+VERIFY_LIMIT_PER_MINUTE = 20
 
 WIZARD_STEPS = [
     ("start", gettext_lazy("Start")),
     ("details", gettext_lazy("Details")),
     ("documents", gettext_lazy("Documents")),
-    ("review", gettext_lazy("Review and submit")),
+    ("confirm", gettext_lazy("Review and submit")),
 ]
 
 
@@ -159,7 +167,7 @@ def permit_documents(request: HttpRequest, pk: int) -> HttpResponse:
         form=form,
         items=items,
         status=status,
-        district=District.get(),
+        district=District.current(),
         answer_form=AnswerForm(),
         info_request=permit.information_requests.filter(answered_at__isnull=True).first(),
     )
@@ -183,14 +191,14 @@ def document_download(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @require_GET
-def permit_review(request: HttpRequest, pk: int) -> HttpResponse:
+def permit_confirm(request: HttpRequest, pk: int) -> HttpResponse:
     permit = get_permit_for(request.user, pk)
     if response := _draft_or_detail(permit):
         return response
     return _wizard(
         request,
         permit,
-        "review",
+        "confirm",
         form=SubmitForm(),
         missing=selectors.missing_documents(permit),
         items=selectors.checklist(permit),
@@ -223,7 +231,7 @@ def permit_submit(request: HttpRequest, pk: int) -> HttpResponse:
     return _wizard(
         request,
         permit,
-        "review",
+        "confirm",
         form=form,
         status=400,
         missing=selectors.missing_documents(permit),
@@ -233,9 +241,8 @@ def permit_submit(request: HttpRequest, pk: int) -> HttpResponse:
 
 @require_GET
 def permit_detail(request: HttpRequest, pk: int) -> HttpResponse:
-    from reviews.services import internal_appeal_deadline
-
     permit = get_permit_for(request.user, pk)
+    deadlines = services.appeal_deadlines(permit)
     return render(
         request,
         "permits/permit_detail.html",
@@ -244,7 +251,7 @@ def permit_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "items": selectors.checklist(permit),
             "events": permit.events.filter(kind__in=PermitEvent.FAMILY_VISIBLE),
             "withdraw_form": WithdrawForm(),
-            "appeal_deadline": internal_appeal_deadline(permit),
+            "appeal_deadline": deadlines.internal if deadlines else None,
             "appeals": permit.appeals.all(),
             "letters": permit.letters.filter(rendered_at__isnull=False),
             "emails": permit.emails.order_by("queued_at", "pk"),
@@ -255,13 +262,11 @@ def permit_detail(request: HttpRequest, pk: int) -> HttpResponse:
 @require_POST
 def permit_answer(request: HttpRequest, pk: int) -> HttpResponse:
     """The family has uploaded what was asked: back to the technician."""
-    from reviews.services import answer_information_request
-
     permit = get_permit_for(request.user, pk)
     form = AnswerForm(request.POST)
     answer = form.cleaned_data["answer"] if form.is_valid() else ""
     try:
-        answer_information_request(permit_id=permit.pk, by=request.user, answer=answer)
+        services.answer_information_request(permit_id=permit.pk, by=request.user, answer=answer)
     except services.PermitError as error:
         messages.error(request, str(error))
         return redirect("permit_documents", pk=permit.pk)
@@ -271,16 +276,14 @@ def permit_answer(request: HttpRequest, pk: int) -> HttpResponse:
 
 @require_http_methods(["GET", "POST"])
 def permit_appeal(request: HttpRequest, pk: int) -> HttpResponse:
-    from reviews.services import file_internal_appeal, internal_appeal_deadline
-
     permit = get_permit_for(request.user, pk)
-    deadline = internal_appeal_deadline(permit)
-    if deadline is None:
+    deadlines = services.appeal_deadlines(permit)
+    if deadlines is None:
         return redirect("permit_detail", pk=permit.pk)
     form = AppealForm(request.POST or None, request.FILES or None)
     if request.method == "POST" and form.is_valid():
         try:
-            file_internal_appeal(
+            services.file_internal_appeal(
                 permit_id=permit.pk,
                 by=request.user,
                 statement=form.cleaned_data["statement"],
@@ -293,7 +296,9 @@ def permit_appeal(request: HttpRequest, pk: int) -> HttpResponse:
         else:
             messages.success(request, _("Your appeal was received. The district will tell you its decision."))
             return redirect("permit_detail", pk=permit.pk)
-    return render(request, "permits/permit_appeal.html", {"permit": permit, "form": form, "deadline": deadline})
+    return render(
+        request, "permits/permit_appeal.html", {"permit": permit, "form": form, "deadline": deadlines.internal}
+    )
 
 
 @require_POST
@@ -308,3 +313,55 @@ def permit_withdraw(request: HttpRequest, pk: int) -> HttpResponse:
     else:
         messages.success(request, _("Request %(reference)s was withdrawn.") % {"reference": permit.reference})
     return redirect("family_dashboard")
+
+
+@require_GET
+def letter_download(request: HttpRequest, pk: int) -> HttpResponse:
+    """The family's copy of a letter: the stored bytes, the same on every download."""
+    try:
+        letter = Letter.objects.select_related("permit").get(
+            pk=pk, permit__family=family_of(request.user), rendered_at__isnull=False
+        )
+    except Letter.DoesNotExist:
+        raise Http404 from None
+    return file_response(letter.pdf, filename=letter.filename, content_type="application/pdf")
+
+
+@login_not_required
+@require_GET
+def letter_verify(request: HttpRequest, code: str) -> HttpResponse:
+    """Public: another district checks a release or acceptance. Says valid, revoked or
+    unknown, and no more than the receiving district needs."""
+    address = request.META.get("REMOTE_ADDR", "")
+    key = f"verify-rate:{address}"
+    try:
+        cache.add(key, 0, timeout=60)
+        attempts = cache.incr(key)
+    except Exception:
+        log.warning("verification refused: rate limiter unavailable")
+        return render(request, "permits/letter_verify.html", {"state": "unavailable"}, status=503)
+    if attempts > VERIFY_LIMIT_PER_MINUTE:
+        return render(request, "permits/letter_verify.html", {"state": "limited"}, status=429)
+    letter = (
+        Letter.objects.filter(verification_code=code.strip().upper(), kind__in=Letter.VERIFIABLE)
+        .select_related("permit__student", "permit__school_year")
+        .first()
+    )
+    if letter is None:
+        state = "unknown"
+    elif letter.permit.status == Permit.Status.APPROVED:
+        state = "valid"
+    elif letter.permit.status == Permit.Status.REVOKED:
+        state = "revoked"
+    else:
+        state = "not_valid"
+    initials = ""
+    if letter is not None:
+        student = letter.permit.student
+        initials = f"{student.legal_first_name[:1]}. {student.legal_last_name[:1]}."
+    return render(
+        request,
+        "permits/letter_verify.html",
+        {"state": state, "letter": letter, "initials": initials},
+        status=404 if state == "unknown" else 200,
+    )

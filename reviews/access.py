@@ -10,9 +10,9 @@ from django.core.exceptions import PermissionDenied
 from django.db.models import Q, QuerySet
 from django.http import Http404
 
-from permits.models import Document, Permit
+from permits.models import District, Document, Permit
 
-from .models import Role, StaffRole
+from .models import RecordAccess, Role, StaffRole
 
 # Which roles may take each action on a packet they can see.
 ACTIONS: dict[str, set[str]] = {
@@ -41,6 +41,11 @@ class StaffScope:
     def may(self, action: str) -> bool:
         return bool(self.roles & ACTIONS[action])
 
+    def may_deny_finally(self, district: District) -> bool:
+        """A director's denial is final; a technician's only where the district lets
+        technicians deny without the director's confirmation."""
+        return Role.DIRECTOR in self.roles or (Role.TECHNICIAN in self.roles and district.technicians_can_deny)
+
     def permits(self, queryset: QuerySet[Permit] | None = None) -> QuerySet[Permit]:
         queryset = Permit.objects.all() if queryset is None else queryset
         if self.sees_whole_district:
@@ -51,7 +56,7 @@ class StaffScope:
 
 def scope_of(user) -> StaffScope:
     """The staff scope of a signed-in user; a 404 for parents and strangers."""
-    if not user.is_authenticated or user.family_id is not None or not user.is_staff:
+    if not user.is_authenticated or user.is_guardian or not user.is_staff:
         raise Http404
     cached = getattr(user, "_staff_scope", None)
     if cached is None:
@@ -98,8 +103,6 @@ def get_permit_for_staff(user, pk: int, action: str | None = None) -> Permit:
 
 def record_access(request, *, purpose: str, document=None, letters=()) -> None:
     """Write the FERPA record of a staff member opening a student's document or letters."""
-    from .models import RecordAccess
-
     address = request.META.get("REMOTE_ADDR") or None
     rows = (
         [

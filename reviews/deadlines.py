@@ -13,21 +13,22 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
+from django.conf import settings
+from django.contrib.contenttypes.models import ContentType
 from django.db import transaction
 from django.db.models import Exists, OuterRef
 from django.utils import timezone
 
 from applicants.models import User
-from notifications.emails import queue_email
-from notifications.models import OutboxEmail
+from outbox.emails import queue_email
+from outbox.models import OutboxEmail
 from permits import clock
-from permits.models import District, Permit
+from permits.models import Appeal, District, Permit
+from permits.services import abandon_permit
 
-from .models import Appeal, DeadlineCheckRun, DeadlineReminder, Role
-from .services import abandon_permit
+from .models import DeadlineCheckRun, DeadlineReminder, Role
 
 log = logging.getLogger(__name__)
-STAFF_LANGUAGE = "en"
 # Catching up further back than this would only flood inboxes with stale escalations.
 MAX_CATCH_UP_DAYS = 31
 # Staff emails list this many packets at most, then the count and a link to the queue.
@@ -50,15 +51,15 @@ def _people(role: str) -> list[User]:
 
 
 def _send(summary: CheckSummary, *, key: str, to: User, template: str, context: dict) -> None:
-    if queue_email(key=key, to=to.email, template=template, language=STAFF_LANGUAGE, context=context):
+    if queue_email(key=key, to=to.email, template=template, language=to.language, context=context):
         summary.emails += 1
 
 
 @transaction.atomic
 def run_daily_checks(*, today: date | None = None) -> CheckSummary:
     """Run every deadline check for today and for each day missed since the last run."""
-    district = District.get()
-    today = today or clock.local_date(timezone.now(), district.time_zone)
+    district = District.current()
+    today = today or clock.today()
     run = DeadlineCheckRun.objects.select_for_update().first()  # one run at a time
     if run is None:
         run = DeadlineCheckRun.objects.create(last_day=today - timedelta(days=1))
@@ -86,7 +87,7 @@ def run_daily_checks(*, today: date | None = None) -> CheckSummary:
 def _start_of(day: date) -> datetime:
     """Midnight of a day in the district's time zone, as an aware moment (a range on
     decided_at uses its index; a __date lookup would read the whole table)."""
-    return datetime.combine(day, time.min, tzinfo=ZoneInfo(District.get().time_zone))
+    return datetime.combine(day, time.min, tzinfo=ZoneInfo(settings.TIME_ZONE))
 
 
 def _open_permits():
@@ -107,7 +108,7 @@ def _remind(summary: CheckSummary, district: District, day: date, directors: lis
     new: list[DeadlineReminder] = []
     by_recipient: dict[User, list[tuple[Permit, int]]] = {}
     for permit in candidates:
-        received_on = clock.local_date(permit.received_at, district.time_zone)
+        received_on = clock.local_date(permit.received_at)
         days_left = (permit.due_date - day).days
         reached = [t for t in thresholds if days_left <= t and permit.due_date - timedelta(t) >= received_on]
         owed = [t for t in reached if (permit.pk, t) not in sent]
@@ -169,7 +170,10 @@ def _check_denial_notices(summary: CheckSummary, directors: list[User]) -> None:
     """Every final denial's notice must be sent within a day; alert the directors
     once per packet when it was not."""
     notice_sent = OutboxEmail.objects.filter(
-        permit=OuterRef("pk"), template="permit_denied", status=OutboxEmail.Status.SENT
+        about_type=ContentType.objects.get_for_model(Permit),
+        about_id=OuterRef("pk"),
+        template="permit_denied",
+        status=OutboxEmail.Status.SENT,
     )
     late = (
         Permit.objects.filter(

@@ -1,8 +1,9 @@
 from django import forms
+from django.db.models import QuerySet
 from django.utils.translation import gettext_lazy as _
 
 from applicants.models import Grade, User
-from permits.models import DenialReason, DocumentType, Permit, PermitKind, School, SchoolYear
+from permits.models import DenialReason, DocumentType, Letter, Permit, PermitKind, School, SchoolYear
 
 from .models import Role
 from .selectors import QueueFilters
@@ -123,10 +124,6 @@ class RevokeForm(forms.Form):
     effective_on = forms.DateField(label=_("Effective on"), widget=forms.DateInput(attrs={"type": "date"}))
 
 
-class BulkApproveForm(forms.Form):
-    permits = forms.ModelMultipleChoiceField(queryset=Permit.objects.all())
-
-
 class SiteReviewForm(forms.Form):
     recommend_revocation = forms.BooleanField(label=_("Recommend revocation"), required=False)
     reason = forms.CharField(label=_("Reason"), required=False, max_length=2000)
@@ -165,3 +162,33 @@ class CountyDecisionForm(forms.Form):
         coerce=lambda v: v == "1",
     )
     decided_on = forms.DateField(label=_("Decided on"), widget=forms.DateInput(attrs={"type": "date"}))
+
+
+class LetterFilterForm(forms.Form):
+    day = forms.DateField(label=_("Letters dated"), required=False, widget=forms.DateInput(attrs={"type": "date"}))
+    kind = forms.ChoiceField(label=_("Kind"), choices=[("", _("All kinds")), *Letter.Kind.choices], required=False)
+    school_year = forms.ModelChoiceField(
+        label=_("School year"), queryset=SchoolYear.objects.all(), required=False, empty_label=_("All years")
+    )
+
+    def letters(self) -> QuerySet[Letter]:
+        letters = Letter.objects.filter(rendered_at__isnull=False).select_related(
+            "permit__student", "permit__school_year"
+        )
+        if not self.is_bound or not self.is_valid():
+            return letters.none() if self.is_bound else letters
+        data = self.cleaned_data
+        if data["day"]:
+            letters = letters.filter(letter_date=data["day"])
+        if data["kind"]:
+            letters = letters.filter(kind=data["kind"])
+        if data["school_year"]:
+            letters = letters.filter(permit__school_year=data["school_year"])
+        return letters
+
+    def describe(self) -> str:
+        if not self.is_valid():
+            return "all letters"
+        data = self.cleaned_data
+        parts = [f"{k}={v}" for k, v in data.items() if v]
+        return ", ".join(parts) or "all letters"

@@ -3,7 +3,7 @@ from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from permits.models import Permit, School
+from permits.models import Letter, Permit, School
 
 
 class Role(models.TextChoices):
@@ -42,23 +42,6 @@ class InternalNote(models.Model):
 
     def __str__(self):
         return f"Note on permit {self.permit_id}"
-
-
-class InformationRequest(models.Model):
-    permit = models.ForeignKey(Permit, on_delete=models.CASCADE, related_name="information_requests")
-    requested_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
-    message = models.TextField(_("message to the family"))
-    document_types = models.ManyToManyField("permits.DocumentType", blank=True, related_name="+")
-    due_date = models.DateField(_("answer due by"))
-    created_at = models.DateTimeField(default=timezone.now)
-    answer = models.TextField(_("family's answer"), blank=True)
-    answered_at = models.DateTimeField(null=True, blank=True)
-
-    class Meta:
-        ordering = ["-created_at", "-pk"]
-
-    def __str__(self):
-        return f"Information request on permit {self.permit_id}"
 
 
 class SiteReview(models.Model):
@@ -104,48 +87,6 @@ class DeadlineCheckRun(models.Model):
         return f"Deadline check through {self.last_day}"
 
 
-class Appeal(models.Model):
-    class Level(models.TextChoices):
-        INTERNAL = "internal", _("Internal appeal")
-        COUNTY = "county", _("County board of education")
-
-    class Outcome(models.TextChoices):
-        PENDING = "pending", _("Pending")
-        UPHELD = "upheld", _("Denial upheld")
-        OVERTURNED = "overturned", _("Denial overturned")
-        GRANTED = "granted", _("Granted by the county")
-        DENIED = "denied", _("Denied by the county")
-        WITHDRAWN = "withdrawn", _("Withdrawn")
-
-    permit = models.ForeignKey(Permit, on_delete=models.CASCADE, related_name="appeals")
-    level = models.CharField(max_length=10, choices=Level.choices)
-    filed_on = models.DateField(_("filed on"))
-    filed_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
-    )
-    statement = models.TextField(_("statement"), blank=True)
-    hearing_on = models.DateField(_("hearing date"), null=True, blank=True)
-    county_due_date = models.DateField(_("county decision due"), null=True, blank=True)
-    extension_reason = models.TextField(
-        _("reason for the 60-day period"),
-        blank=True,
-        help_text=_("The largest counties may take 60 days, with a recorded reason."),
-    )
-    outcome = models.CharField(max_length=12, choices=Outcome.choices, default=Outcome.PENDING)
-    decided_on = models.DateField(_("decided on"), null=True, blank=True)
-    recorded_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
-    )
-    created_at = models.DateTimeField(default=timezone.now)
-
-    class Meta:
-        ordering = ["created_at", "pk"]
-        constraints = [models.UniqueConstraint(fields=["permit", "level"], name="one_appeal_per_level")]
-
-    def __str__(self):
-        return f"{self.get_level_display()} {self.permit}"
-
-
 class RecordAccess(models.Model):
     """FERPA's record of disclosures: every time staff open a student's document or
     letter — who, what, when and why. Never edited."""
@@ -157,9 +98,7 @@ class RecordAccess(models.Model):
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     permit = models.ForeignKey(Permit, on_delete=models.PROTECT, related_name="record_accesses")
     document = models.ForeignKey("permits.Document", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
-    letter = models.ForeignKey(
-        "notifications.Letter", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
-    )
+    letter = models.ForeignKey(Letter, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
     purpose = models.CharField(max_length=20, choices=Purpose.choices)
     address = models.GenericIPAddressField(null=True, blank=True)
     at = models.DateTimeField(default=timezone.now, db_index=True)
@@ -169,3 +108,31 @@ class RecordAccess(models.Model):
 
     def __str__(self):
         return f"{self.user_id} opened permit {self.permit_id} at {self.at:%Y-%m-%d %H:%M}"
+
+
+class LetterBatch(models.Model):
+    """A director's batch print: one PDF of many issued letters, built in the background."""
+
+    class Status(models.TextChoices):
+        QUEUED = "queued", _("Queued")
+        RUNNING = "running", _("Building")
+        DONE = "done", _("Ready")
+        FAILED = "failed", _("Failed")
+
+    requested_by = models.ForeignKey("applicants.User", on_delete=models.PROTECT, related_name="+")
+    letters = models.ManyToManyField(Letter, related_name="+")
+    description = models.CharField(max_length=300)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.QUEUED)
+    total = models.PositiveIntegerField(default=0)
+    done = models.PositiveIntegerField(default=0)
+    pdf = models.FileField(max_length=200, blank=True)
+    error = models.TextField(blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    def __str__(self):
+        return f"Batch {self.pk}: {self.description}"
+
+    @property
+    def percent(self) -> int:
+        return int(100 * self.done / self.total) if self.total else 0

@@ -8,9 +8,7 @@ from datetime import date, timedelta
 from django.db.models import Aggregate, Count, F, FloatField, Func, Q
 from django.db.models.functions import TruncDate
 
-from permits.models import Permit, PermitKind, SeatAllocation
-
-from .models import Appeal
+from permits.models import Appeal, Permit, PermitKind, SeatAllocation
 
 S = Permit.Status
 OUTCOMES = [

@@ -2,6 +2,7 @@ from datetime import date
 
 from celery import shared_task
 
+from .batches import build_batch
 from .deadlines import run_daily_checks
 
 
@@ -16,3 +17,10 @@ def daily_deadline_check_task(today: str | None = None) -> dict:
         "abandoned": summary.abandoned,
         "emails": summary.emails,
     }
+
+
+@shared_task(acks_late=True)
+def build_letter_batch_task(batch_id: int) -> str:
+    """Build a director's batch print in the background, with progress."""
+    build_batch(batch_id)
+    return "done"

@@ -1,8 +1,15 @@
+"""The staff desk's pages and actions.
+
+Every action has the same straight shape: `@require_POST`, the scoped lookup (404
+outside the user's scope, 403 for a role that may not take the action), the form,
+one service call, a message, a redirect to the permit's review page.
+"""
+
 import csv
-from collections.abc import Callable
 
 from django.contrib import messages
-from django.http import HttpRequest, HttpResponse
+from django.db.models import prefetch_related_objects
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.formats import date_format
@@ -10,8 +17,10 @@ from django.utils.translation import gettext as _
 from django.views.decorators.clickjacking import xframe_options_sameorigin
 from django.views.decorators.http import require_GET, require_POST
 
-from permits.downloads import document_response
-from permits.models import Permit
+from permits import clock
+from permits import services as permits
+from permits.downloads import document_response, file_response
+from permits.models import Appeal, District, Letter, Permit
 from permits.selectors import checklist
 from permits.services import PermitError
 
@@ -21,10 +30,10 @@ from .forms import (
     AppealDecisionForm,
     ApproveForm,
     AssignForm,
-    BulkApproveForm,
     CountyAppealForm,
     CountyDecisionForm,
     DenyForm,
+    LetterFilterForm,
     NoteForm,
     QueueFilterForm,
     RejectDocumentForm,
@@ -33,7 +42,18 @@ from .forms import (
     SiteReviewForm,
     VoidForm,
 )
-from .models import Appeal, RecordAccess
+from .models import LetterBatch, RecordAccess
+
+
+def _form_errors(request: HttpRequest, form) -> None:
+    messages.error(request, " ".join(str(e) for errors in form.errors.values() for e in errors))
+
+
+def _back(permit: Permit) -> HttpResponse:
+    return redirect("staff_permit", pk=permit.pk)
+
+
+# --- Pages ------------------------------------------------------------------------
 
 
 @require_GET
@@ -46,21 +66,19 @@ def queue(request: HttpRequest) -> HttpResponse:
     return render(
         request,
         "reviews/queue.html",
-        {
-            "form": form,
-            "page": page,
-            "scope": scope,
-            "query": query.urlencode(),
-            "today": services._today(),
-            "bulk_form": BulkApproveForm(),
-        },
+        {"form": form, "page": page, "scope": scope, "query": query.urlencode(), "today": clock.today()},
     )
 
 
 @require_GET
 def permit_review(request: HttpRequest, pk: int) -> HttpResponse:
+    """The review page of one permit: documents, history, seats and the actions the
+    user's role may take."""
     permit = get_permit_for_staff(request.user, pk)
+    prefetch_related_objects([permit], "documents__document_type")
     scope = scope_of(request.user)
+    items = checklist(permit)  # once: the page and the approval blockers share it
+    listed = {item.document_type.pk for item in items}
     seat_school = permit.placed_school or permit.requested_school
     return render(
         request,
@@ -68,22 +86,18 @@ def permit_review(request: HttpRequest, pk: int) -> HttpResponse:
         {
             "permit": permit,
             "scope": scope,
-            "items": checklist(permit),
-            "extra_documents": [
-                d
-                for d in permit.documents.select_related("document_type")
-                if d.document_type_id not in {i.document_type.pk for i in checklist(permit)}
-            ],
+            "items": items,
+            "extra_documents": [d for d in permit.documents.all() if d.document_type_id not in listed],
             "events": permit.events.select_related("actor"),
             "notes": permit.notes.select_related("author"),
             "info_requests": permit.information_requests.prefetch_related("document_types"),
             "appeals": permit.appeals.all(),
             "seats": selectors.seats_for(seat_school, permit.school_year, permit.grade),
             "related": selectors.related_packets(permit),
-            "blockers": services.approval_blockers(permit) if permit.is_open else [],
+            "blockers": permits.approval_blockers(permit, items) if permit.is_open else [],
             "emails": permit.emails.order_by("queued_at"),
             "letters": permit.letters.all(),
-            "today": services._today(),
+            "today": clock.today(),
             "forms": {
                 "assign": AssignForm(),
                 "note": NoteForm(),
@@ -111,199 +125,294 @@ def document_view(request: HttpRequest, pk: int) -> HttpResponse:
     return document_response(document, inline=True)
 
 
-def _act(
-    request: HttpRequest, pk: int, action: str, form_class, perform: Callable[[Permit, dict], str]
-) -> HttpResponse:
-    """The shape of every staff action: scoped lookup (404/403), form, service, message."""
-    permit = get_permit_for_staff(request.user, pk, action)
-    form = form_class(request.POST) if form_class else None
-    if form is not None and not form.is_valid():
-        messages.error(request, " ".join(str(e) for errors in form.errors.values() for e in errors))
+# --- Actions on one permit --------------------------------------------------------
+
+
+@require_POST
+def claim(request: HttpRequest, pk: int) -> HttpResponse:
+    permit = get_permit_for_staff(request.user, pk, "work")
+    try:
+        permits.claim_permit(permit_id=permit.pk, by=request.user)
+    except PermitError as error:
+        messages.error(request, str(error))
     else:
-        try:
-            messages.success(request, perform(permit, form.cleaned_data if form else {}))
-        except PermitError as error:
-            messages.error(request, str(error))
-    return redirect("staff_permit", pk=permit.pk)
+        messages.success(request, _("You are now reviewing %(ref)s.") % {"ref": permit.reference})
+    return _back(permit)
 
 
 @require_POST
-def claim(request, pk):
-    def perform(permit, data):
-        services.claim_permit(permit_id=permit.pk, by=request.user)
-        return _("You are now reviewing %(ref)s.") % {"ref": permit.reference}
-
-    return _act(request, pk, "work", None, perform)
-
-
-@require_POST
-def assign(request, pk):
-    def perform(permit, data):
-        services.assign_permit(permit_id=permit.pk, to=data["technician"], by=request.user)
-        return _("Assigned to %(name)s.") % {"name": data["technician"]}
-
-    return _act(request, pk, "assign", AssignForm, perform)
-
-
-@require_POST
-def add_note(request, pk):
-    def perform(permit, data):
-        services.add_note(permit_id=permit.pk, by=request.user, text=data["text"])
-        return _("Note added.")
-
-    return _act(request, pk, "note", NoteForm, perform)
+def assign(request: HttpRequest, pk: int) -> HttpResponse:
+    permit = get_permit_for_staff(request.user, pk, "assign")
+    form = AssignForm(request.POST)
+    if not form.is_valid():
+        _form_errors(request, form)
+        return _back(permit)
+    technician = form.cleaned_data["technician"]
+    try:
+        services.assign_permit(permit_id=permit.pk, to=technician, by=request.user)
+    except PermitError as error:
+        messages.error(request, str(error))
+    else:
+        messages.success(request, _("Assigned to %(name)s.") % {"name": technician})
+    return _back(permit)
 
 
 @require_POST
-def request_info(request, pk):
-    def perform(permit, data):
-        req = services.request_information(
+def add_note(request: HttpRequest, pk: int) -> HttpResponse:
+    permit = get_permit_for_staff(request.user, pk, "note")
+    form = NoteForm(request.POST)
+    if not form.is_valid():
+        _form_errors(request, form)
+        return _back(permit)
+    services.add_note(permit_id=permit.pk, by=request.user, text=form.cleaned_data["text"])
+    messages.success(request, _("Note added."))
+    return _back(permit)
+
+
+@require_POST
+def request_info(request: HttpRequest, pk: int) -> HttpResponse:
+    permit = get_permit_for_staff(request.user, pk, "work")
+    form = RequestInfoForm(request.POST)
+    if not form.is_valid():
+        _form_errors(request, form)
+        return _back(permit)
+    try:
+        info = permits.request_information(
             permit_id=permit.pk,
             by=request.user,
-            message=data["message"],
-            document_types=list(data["document_types"]),
-            due_date=data["due_date"],
+            message=form.cleaned_data["message"],
+            document_types=list(form.cleaned_data["document_types"]),
+            due_date=form.cleaned_data["due_date"],
         )
-        return _("Information requested; the family has until %(date)s.") % {"date": date_format(req.due_date)}
-
-    return _act(request, pk, "work", RequestInfoForm, perform)
-
-
-@require_POST
-def approve(request, pk):
-    def perform(permit, data):
-        services.approve_permit(permit_id=permit.pk, by=request.user, school=data["school"], note=data["note"])
-        return _("%(ref)s approved. The family is being emailed.") % {"ref": permit.reference}
-
-    return _act(request, pk, "work", ApproveForm, perform)
-
-
-@require_POST
-def deny(request, pk):
-    def perform(permit, data):
-        result = services.deny_permit(permit_id=permit.pk, by=request.user, reasons=data["reasons"], note=data["note"])
-        if result.status == Permit.Status.DENIED:
-            return _("%(ref)s denied. The family is told of the right to appeal.") % {"ref": permit.reference}
-        return _("Denial recommended; the director will confirm it.")
-
-    return _act(request, pk, "work", DenyForm, perform)
-
-
-@require_POST
-def confirm_denial(request, pk):
-    def perform(permit, data):
-        services.confirm_denial(permit_id=permit.pk, by=request.user)
-        return _("%(ref)s denied. The family is told of the right to appeal.") % {"ref": permit.reference}
-
-    return _act(request, pk, "confirm_denial", None, perform)
-
-
-@require_POST
-def void(request, pk):
-    def perform(permit, data):
-        services.void_permit(permit_id=permit.pk, by=request.user, reason=data["reason"])
-        return _("%(ref)s voided.") % {"ref": permit.reference}
-
-    return _act(request, pk, "work", VoidForm, perform)
-
-
-@require_POST
-def revoke(request, pk):
-    def perform(permit, data):
-        services.revoke_permit(
-            permit_id=permit.pk, by=request.user, reason=data["reason"], effective_on=data["effective_on"]
+    except PermitError as error:
+        messages.error(request, str(error))
+    else:
+        messages.success(
+            request, _("Information requested; the family has until %(date)s.") % {"date": date_format(info.due_date)}
         )
-        return _("%(ref)s revoked.") % {"ref": permit.reference}
-
-    return _act(request, pk, "revoke", RevokeForm, perform)
+    return _back(permit)
 
 
 @require_POST
-def site_review(request, pk):
-    def perform(permit, data):
+def approve(request: HttpRequest, pk: int) -> HttpResponse:
+    permit = get_permit_for_staff(request.user, pk, "work")
+    form = ApproveForm(request.POST)
+    if not form.is_valid():
+        _form_errors(request, form)
+        return _back(permit)
+    try:
+        permits.approve_permit(
+            permit_id=permit.pk, by=request.user, school=form.cleaned_data["school"], note=form.cleaned_data["note"]
+        )
+    except PermitError as error:
+        messages.error(request, str(error))
+    else:
+        messages.success(request, _("%(ref)s approved. The family is being emailed.") % {"ref": permit.reference})
+    return _back(permit)
+
+
+@require_POST
+def deny(request: HttpRequest, pk: int) -> HttpResponse:
+    """A director's denial is final; a technician's is a recommendation the director
+    confirms, unless the district lets technicians deny."""
+    permit = get_permit_for_staff(request.user, pk, "work")
+    form = DenyForm(request.POST)
+    if not form.is_valid():
+        _form_errors(request, form)
+        return _back(permit)
+    final = scope_of(request.user).may_deny_finally(District.current())
+    try:
+        permits.deny_permit(
+            permit_id=permit.pk,
+            by=request.user,
+            reasons=form.cleaned_data["reasons"],
+            note=form.cleaned_data["note"],
+            final=final,
+        )
+    except PermitError as error:
+        messages.error(request, str(error))
+        return _back(permit)
+    if final:
+        messages.success(
+            request, _("%(ref)s denied. The family is told of the right to appeal.") % {"ref": permit.reference}
+        )
+    else:
+        messages.success(request, _("Denial recommended; the director will confirm it."))
+    return _back(permit)
+
+
+@require_POST
+def confirm_denial(request: HttpRequest, pk: int) -> HttpResponse:
+    permit = get_permit_for_staff(request.user, pk, "confirm_denial")
+    try:
+        permits.confirm_denial(permit_id=permit.pk, by=request.user)
+    except PermitError as error:
+        messages.error(request, str(error))
+    else:
+        messages.success(
+            request, _("%(ref)s denied. The family is told of the right to appeal.") % {"ref": permit.reference}
+        )
+    return _back(permit)
+
+
+@require_POST
+def void(request: HttpRequest, pk: int) -> HttpResponse:
+    permit = get_permit_for_staff(request.user, pk, "work")
+    form = VoidForm(request.POST)
+    if not form.is_valid():
+        _form_errors(request, form)
+        return _back(permit)
+    try:
+        permits.void_permit(permit_id=permit.pk, by=request.user, reason=form.cleaned_data["reason"])
+    except PermitError as error:
+        messages.error(request, str(error))
+    else:
+        messages.success(request, _("%(ref)s voided.") % {"ref": permit.reference})
+    return _back(permit)
+
+
+@require_POST
+def revoke(request: HttpRequest, pk: int) -> HttpResponse:
+    permit = get_permit_for_staff(request.user, pk, "revoke")
+    form = RevokeForm(request.POST)
+    if not form.is_valid():
+        _form_errors(request, form)
+        return _back(permit)
+    try:
+        permits.revoke_permit(
+            permit_id=permit.pk,
+            by=request.user,
+            reason=form.cleaned_data["reason"],
+            effective_on=form.cleaned_data["effective_on"],
+        )
+    except PermitError as error:
+        messages.error(request, str(error))
+    else:
+        messages.success(request, _("%(ref)s revoked.") % {"ref": permit.reference})
+    return _back(permit)
+
+
+@require_POST
+def site_review(request: HttpRequest, pk: int) -> HttpResponse:
+    permit = get_permit_for_staff(request.user, pk, "site_review")
+    form = SiteReviewForm(request.POST)
+    if not form.is_valid():
+        _form_errors(request, form)
+        return _back(permit)
+    try:
         services.record_site_review(
             permit_id=permit.pk,
             by=request.user,
-            recommend_revocation=data["recommend_revocation"],
-            reason=data["reason"],
+            recommend_revocation=form.cleaned_data["recommend_revocation"],
+            reason=form.cleaned_data["reason"],
         )
-        return _("Review recorded.")
-
-    return _act(request, pk, "site_review", SiteReviewForm, perform)
-
-
-@require_POST
-def decide_appeal(request, pk):
-    def perform(permit, data):
-        appeal = get_object_or_404(Appeal, permit=permit, level=Appeal.Level.INTERNAL)
-        services.decide_internal_appeal(
-            appeal_id=appeal.pk, by=request.user, overturned=data["outcome"] == "overturned", school=data["school"]
-        )
-        return _("Appeal decision recorded.")
-
-    return _act(request, pk, "appeals", AppealDecisionForm, perform)
+    except PermitError as error:
+        messages.error(request, str(error))
+    else:
+        messages.success(request, _("Review recorded."))
+    return _back(permit)
 
 
 @require_POST
-def county_appeal(request, pk):
-    def perform(permit, data):
-        services.record_county_appeal(permit_id=permit.pk, by=request.user, **data)
-        return _("County appeal recorded.")
-
-    return _act(request, pk, "appeals", CountyAppealForm, perform)
-
-
-@require_POST
-def county_decision(request, pk):
-    def perform(permit, data):
-        appeal = get_object_or_404(Appeal, permit=permit, level=Appeal.Level.COUNTY)
-        services.decide_county_appeal(appeal_id=appeal.pk, by=request.user, **data)
-        return _("County decision recorded.")
-
-    return _act(request, pk, "appeals", CountyDecisionForm, perform)
-
-
-def _document_action(request, pk: int, verified: bool) -> HttpResponse:
-    document = get_document_for_staff(request.user, pk, "work")
-    form = RejectDocumentForm(request.POST) if not verified else None
-    reason = form.cleaned_data["reason"] if form is not None and form.is_valid() else ""
+def decide_appeal(request: HttpRequest, pk: int) -> HttpResponse:
+    permit = get_permit_for_staff(request.user, pk, "appeals")
+    appeal = get_object_or_404(Appeal, permit=permit, level=Appeal.Level.INTERNAL)
+    form = AppealDecisionForm(request.POST)
+    if not form.is_valid():
+        _form_errors(request, form)
+        return _back(permit)
     try:
-        services.review_document(document_id=document.pk, by=request.user, verified=verified, reason=reason)
+        permits.decide_internal_appeal(
+            appeal_id=appeal.pk,
+            by=request.user,
+            overturned=form.cleaned_data["outcome"] == Appeal.Outcome.OVERTURNED,
+            school=form.cleaned_data["school"],
+        )
+    except PermitError as error:
+        messages.error(request, str(error))
+    else:
+        messages.success(request, _("Appeal decision recorded."))
+    return _back(permit)
+
+
+@require_POST
+def county_appeal(request: HttpRequest, pk: int) -> HttpResponse:
+    permit = get_permit_for_staff(request.user, pk, "appeals")
+    form = CountyAppealForm(request.POST)
+    if not form.is_valid():
+        _form_errors(request, form)
+        return _back(permit)
+    try:
+        permits.record_county_appeal(permit_id=permit.pk, by=request.user, **form.cleaned_data)
+    except PermitError as error:
+        messages.error(request, str(error))
+    else:
+        messages.success(request, _("County appeal recorded."))
+    return _back(permit)
+
+
+@require_POST
+def county_decision(request: HttpRequest, pk: int) -> HttpResponse:
+    permit = get_permit_for_staff(request.user, pk, "appeals")
+    appeal = get_object_or_404(Appeal, permit=permit, level=Appeal.Level.COUNTY)
+    form = CountyDecisionForm(request.POST)
+    if not form.is_valid():
+        _form_errors(request, form)
+        return _back(permit)
+    try:
+        permits.decide_county_appeal(appeal_id=appeal.pk, by=request.user, **form.cleaned_data)
+    except PermitError as error:
+        messages.error(request, str(error))
+    else:
+        messages.success(request, _("County decision recorded."))
+    return _back(permit)
+
+
+@require_POST
+def verify_document(request: HttpRequest, pk: int) -> HttpResponse:
+    document = get_document_for_staff(request.user, pk, "work")
+    try:
+        services.review_document(document_id=document.pk, by=request.user, verified=True)
     except PermitError as error:
         messages.error(request, str(error))
     return redirect(reverse("staff_permit", args=[document.permit_id]) + f"#document-{document.pk}")
 
 
 @require_POST
-def verify_document(request, pk):
-    return _document_action(request, pk, verified=True)
-
-
-@require_POST
-def reject_document(request, pk):
-    return _document_action(request, pk, verified=False)
+def reject_document(request: HttpRequest, pk: int) -> HttpResponse:
+    document = get_document_for_staff(request.user, pk, "work")
+    form = RejectDocumentForm(request.POST)
+    reason = form.cleaned_data["reason"] if form.is_valid() else ""
+    try:
+        services.review_document(document_id=document.pk, by=request.user, verified=False, reason=reason)
+    except PermitError as error:
+        messages.error(request, str(error))
+    return redirect(reverse("staff_permit", args=[document.permit_id]) + f"#document-{document.pk}")
 
 
 @require_POST
 def bulk_approve(request: HttpRequest) -> HttpResponse:
     scope = require(request.user, "work")
     ids = [int(v) for v in request.POST.getlist("permits") if v.isdigit()]
-    # Only packets inside the user's scope; the rest are silently out of reach.
+    # Only permits inside the user's scope; the rest are silently out of reach.
     visible = list(scope.permits().filter(pk__in=ids).values_list("pk", flat=True))
     result = services.bulk_approve(permit_ids=visible, by=request.user)
     return render(request, "reviews/bulk_result.html", {"result": result})
 
 
+# --- Lists and reports --------------------------------------------------------------
+
+
 @require_GET
 def periodic_review(request: HttpRequest) -> HttpResponse:
     scope = require(request.user, "site_review")
-    permits = (
+    approved = (
         scope.permits(Permit.objects.filter(status=Permit.Status.APPROVED))
         .select_related("student", "placed_school", "school_year")
         .prefetch_related("site_reviews")
         .order_by("placed_school__name", "student__legal_last_name")
     )
-    return render(request, "reviews/periodic_review.html", {"permits": permits, "form": SiteReviewForm()})
+    return render(request, "reviews/periodic_review.html", {"permits": approved, "form": SiteReviewForm()})
 
 
 @require_GET
@@ -319,7 +428,7 @@ def access_log(request: HttpRequest) -> HttpResponse:
 @require_GET
 def compliance(request: HttpRequest) -> HttpResponse:
     require(request.user, "reports")
-    today = services._today()
+    today = clock.today()
     return render(request, "reviews/compliance.html", {"data": reports.compliance(today), "today": today})
 
 
@@ -335,3 +444,78 @@ def report(request: HttpRequest) -> HttpResponse:
             writer.writerow(row)
         return response
     return render(request, "reviews/report.html", {"data": data})
+
+
+# --- Letters --------------------------------------------------------------------------
+
+
+def _pdf_response(file, filename: str) -> HttpResponse:
+    return file_response(file, filename=filename, content_type="application/pdf")
+
+
+@require_GET
+def staff_letter(request: HttpRequest, pk: int) -> HttpResponse:
+    try:
+        letter = Letter.objects.get(pk=pk, rendered_at__isnull=False)
+    except Letter.DoesNotExist:
+        raise Http404 from None
+    get_permit_for_staff(request.user, letter.permit_id)  # 404 outside the user's scope
+    record_access(request, letters=[letter], purpose=RecordAccess.Purpose.PERMIT_REVIEW)
+    return _pdf_response(letter.pdf, letter.filename)
+
+
+@require_GET
+def letter_list(request: HttpRequest) -> HttpResponse:
+    require(request.user, "letters")
+    form = LetterFilterForm(request.GET or None)
+    letters = form.letters()
+    return render(
+        request,
+        "reviews/letter_list.html",
+        {
+            "form": form,
+            "letters": letters[:200],
+            "count": letters.count(),
+            "batches": LetterBatch.objects.filter(requested_by=request.user).order_by("-created_at")[:10],
+        },
+    )
+
+
+@require_POST
+def batch_create(request: HttpRequest) -> HttpResponse:
+    require(request.user, "letters")
+    form = LetterFilterForm(request.POST)
+    letters = list(form.letters()[:2000])
+    if not letters:
+        messages.error(request, _("No letters match these filters."))
+        return redirect("letter_list")
+    batch = services.start_batch(letters=letters, by=request.user, description=form.describe())
+    return redirect("letter_batch", pk=batch.pk)
+
+
+def _batch_for(user, pk: int) -> LetterBatch:
+    require(user, "letters")
+    try:
+        return LetterBatch.objects.get(pk=pk, requested_by=user)
+    except LetterBatch.DoesNotExist:
+        raise Http404 from None
+
+
+@require_GET
+def batch_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    return render(request, "reviews/letterbatch_detail.html", {"batch": _batch_for(request.user, pk)})
+
+
+@require_GET
+def batch_status(request: HttpRequest, pk: int) -> JsonResponse:
+    batch = _batch_for(request.user, pk)
+    return JsonResponse({"status": batch.status, "done": batch.done, "total": batch.total, "percent": batch.percent})
+
+
+@require_GET
+def batch_download(request: HttpRequest, pk: int) -> HttpResponse:
+    batch = _batch_for(request.user, pk)
+    if batch.status != LetterBatch.Status.DONE:
+        raise Http404
+    record_access(request, letters=batch.letters.all(), purpose=RecordAccess.Purpose.LETTER_PRINT)
+    return _pdf_response(batch.pdf, f"letters-batch-{batch.pk}.pdf")

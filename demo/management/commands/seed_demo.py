@@ -1,7 +1,6 @@
 """Demo data for `make run`: a district, schools, seats, staff and a few families with
 packets in several states. Packets go through the same services a parent uses."""
 
-import io
 from datetime import date
 
 from django.core.files.uploadedfile import SimpleUploadedFile
@@ -11,7 +10,7 @@ from django.utils import timezone
 from django_otp.plugins.otp_static.models import StaticDevice
 
 from applicants.models import Family, Grade, Student, User
-from permits import services
+from permits import clock, services
 from permits.defaults import install_defaults
 from permits.models import (
     District,
@@ -27,6 +26,8 @@ from permits.models import (
 from reviews import services as reviews
 from reviews.models import Role, StaffRole
 
+from ...samples import sample_pdf
+
 PASSWORD = "demo-portal-2026"
 
 SCHOOLS = [
@@ -35,32 +36,6 @@ SCHOOLS = [
     ("Jefferson Middle School", "JEF", Grade.G6, Grade.G8),
     ("Valle Verde High School", "PVH", Grade.G9, Grade.G12),
 ]
-
-
-def sample_pdf(title: str) -> bytes:
-    """A small, valid one-page PDF standing in for a scanned document."""
-    text = title.replace("(", "").replace(")", "")
-    stream = f"BT /F1 18 Tf 72 720 Td ({text}) Tj ET".encode()
-    objects = [
-        b"<< /Type /Catalog /Pages 2 0 R >>",
-        b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
-        b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Contents 4 0 R "
-        b"/Resources << /Font << /F1 5 0 R >> >> >>",
-        b"<< /Length %d >>\nstream\n" % len(stream) + stream + b"\nendstream",
-        b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>",
-    ]
-    out = io.BytesIO()
-    out.write(b"%PDF-1.4\n")
-    offsets = []
-    for number, body in enumerate(objects, start=1):
-        offsets.append(out.tell())
-        out.write(b"%d 0 obj\n" % number + body + b"\nendobj\n")
-    xref = out.tell()
-    out.write(b"xref\n0 %d\n0000000000 65535 f \n" % (len(objects) + 1))
-    for offset in offsets:
-        out.write(b"%010d 00000 n \n" % offset)
-    out.write(b"trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n" % (len(objects) + 1, xref))
-    return out.getvalue()
 
 
 class Command(BaseCommand):
@@ -112,7 +87,7 @@ class Command(BaseCommand):
                 "apelar directamente ante el condado."
             ),
         )
-        today = timezone.localdate()
+        today = clock.today()
         start = today.year if today.month >= 7 else today.year - 1
         current = SchoolYear.objects.create(
             name=f"{start}-{str(start + 1)[2:]}",
@@ -214,10 +189,10 @@ class Command(BaseCommand):
             requested_school=schools["ROO"],
             home_district="Mesa Grande Unified",
         )
-        reviews.claim_permit(permit_id=approved.pk, by=technician)
+        services.claim_permit(permit_id=approved.pk, by=technician)
         for document in approved.documents.all():
             reviews.review_document(document_id=document.pk, by=technician, verified=True)
-        reviews.approve_permit(permit_id=approved.pk, by=technician)
+        services.approve_permit(permit_id=approved.pk, by=technician)
         # Incoming packet submitted with the release pending.
         self.packet(
             mateo,
@@ -239,8 +214,8 @@ class Command(BaseCommand):
             destination_district="Costa Clara Unified",
             destination_school="Poly High",
         )
-        reviews.claim_permit(permit_id=outgoing.pk, by=technician)
-        reviews.request_information(
+        services.claim_permit(permit_id=outgoing.pk, by=technician)
+        services.request_information(
             permit_id=outgoing.pk,
             by=technician,
             message="The employer letter must show the physical work address.",
@@ -255,11 +230,12 @@ class Command(BaseCommand):
             reason=Reason.objects.get(code="other"),
             destination_district="Costa Clara Unified",
         )
-        reviews.deny_permit(
+        services.deny_permit(
             permit_id=denied.pk,
             by=director,
             reasons=["reason_not_supported"],
             note="The letter does not explain why the transfer is needed.",
+            final=True,
         )
         # Intra-district draft, half done.
         self.packet(

@@ -1,0 +1,27 @@
+"""System checks of the district's configuration against the settings."""
+
+from django.conf import settings
+from django.core.checks import Error, register
+from django.db import DatabaseError
+
+from .models import District
+
+
+@register()
+def district_time_zone(app_configs, **kwargs) -> list[Error]:
+    """Every date the portal computes is a day in settings.TIME_ZONE (permits.clock):
+    a district row that names another zone would make its deadlines wrong by a day."""
+    try:
+        district = District.objects.filter(pk=1).only("time_zone").first()
+    except DatabaseError:
+        return []  # no database or no table yet (before the first migrate)
+    if district is None or district.time_zone == settings.TIME_ZONE:
+        return []
+    return [
+        Error(
+            f"The district's time zone is {district.time_zone} but TIME_ZONE is {settings.TIME_ZONE}.",
+            hint="Set the district's time zone in /admin/ and TIME_ZONE (with CELERY_TIMEZONE) to the same zone.",
+            obj=district,
+            id="permits.E001",
+        )
+    ]
