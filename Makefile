@@ -16,7 +16,7 @@ help:
 	@echo "make install  uv, .venv and the system libraries (idempotent)"
 	@echo "make run      the portal on http://127.0.0.1:8000 with worker and beat"
 	@echo "make test     the test suite, browser tests included (PYTEST_ARGS=...)"
-	@echo "make lint     ruff"
+	@echo "make lint     ruff and the import-linter layer contracts"
 	@echo "make bench    the benchmark in bench/"
 	@echo "make backup   database dump + stored files into BACKUP_DIR (default var/backups)"
 	@echo "make restore BACKUP=var/backups/portal-...  [REPLACE=1]  restore one backup"
@@ -34,10 +34,12 @@ test: export DJANGO_SECRET_KEY ?= insecure-key-for-the-test-suite-only
 # Not "test: install": the browser variant of the install is needed here.
 test:
 	bash scripts/install.sh --browser
+	.venv/bin/lint-imports --no-cache
 	$(SERVICES) .venv/bin/pytest $(PYTEST_ARGS)
 
 lint: install
 	.venv/bin/ruff check .
+	.venv/bin/lint-imports --no-cache
 
 bench: install
 	$(SERVICES) .venv/bin/python bench/run.py

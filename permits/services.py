@@ -82,9 +82,12 @@ def record_event(
     return event
 
 
-def _move(permit: Permit, to: str, *, by: User | None, note: str = "", fields: tuple[str, ...] = ()) -> PermitEvent:
-    """Move a locked permit to a new status: guard, one save of the status and of the
-    other `fields` the caller changed, one event."""
+def change_status(
+    permit: Permit, to: str, *, by: User | None, note: str = "", fields: tuple[str, ...] = ()
+) -> PermitEvent:
+    """Move a permit the caller locked (lock_permit) to a new status: guard against
+    Permit.TRANSITIONS (raises TransitionNotAllowed), one save of the status and of
+    the other `fields` the caller changed, one event. Only this module calls it."""
     if to not in Permit.TRANSITIONS[permit.status]:
         raise TransitionNotAllowed(permit.status, to)
     old, permit.status = permit.status, to
@@ -222,7 +225,7 @@ def submit_permit(*, permit_id: int, by: User) -> Permit:
     permit.district_due_date = deadlines.district_due
     permit.due_date = deadlines.due
     permit.attested_by = by
-    _move(
+    change_status(
         permit,
         Permit.Status.SUBMITTED,
         by=by,
@@ -237,7 +240,7 @@ def withdraw_permit(*, permit_id: int, by: User, note: str = "") -> Permit:
     permit = lock_permit(permit_id)
     if not permit.can_be_withdrawn:
         raise TransitionNotAllowed(permit.status, Permit.Status.WITHDRAWN)
-    _move(permit, Permit.Status.WITHDRAWN, by=by, note=note)
+    change_status(permit, Permit.Status.WITHDRAWN, by=by, note=note)
     return permit
 
 
@@ -252,7 +255,7 @@ def claim_permit(*, permit_id: int, by: User) -> Permit:
     permit.assigned_to = by
     record_event(permit, PermitEvent.Kind.ASSIGNED, by=by, note=str(by))
     if permit.status == Permit.Status.SUBMITTED:
-        _move(permit, Permit.Status.UNDER_REVIEW, by=by, fields=("assigned_to",))
+        change_status(permit, Permit.Status.UNDER_REVIEW, by=by, fields=("assigned_to",))
     else:
         permit.save(update_fields=["assigned_to", "updated_at"])
     return permit
@@ -275,7 +278,7 @@ def request_information(
     )
     request.document_types.set(document_types)
     permit.info_due_date = due_date
-    _move(permit, Permit.Status.INFO_REQUESTED, by=by, note=message.strip(), fields=("info_due_date",))
+    change_status(permit, Permit.Status.INFO_REQUESTED, by=by, note=message.strip(), fields=("info_due_date",))
     return request
 
 
@@ -298,7 +301,7 @@ def answer_information_request(*, permit_id: int, by: User, answer: str = "") ->
         request.save(update_fields=["answer", "answered_at"])
     record_event(permit, PermitEvent.Kind.INFO_ANSWERED, by=by, note=answer.strip())
     permit.info_due_date = None
-    _move(permit, Permit.Status.UNDER_REVIEW, by=by, fields=("info_due_date",))
+    change_status(permit, Permit.Status.UNDER_REVIEW, by=by, fields=("info_due_date",))
     return permit
 
 
@@ -357,7 +360,7 @@ def _approve(
         permit.placed_school = school
         fields.append("placed_school")
     permit.decided_at = timezone.now()
-    return _move(permit, Permit.Status.APPROVED, by=by, note=note, fields=tuple(fields))
+    return change_status(permit, Permit.Status.APPROVED, by=by, note=note, fields=tuple(fields))
 
 
 @transaction.atomic
@@ -378,7 +381,7 @@ def approve_permit(*, permit_id: int, by: User, school: School | None = None, no
 
 def _deny(permit: Permit, *, by: User, note: str = "", fields: tuple[str, ...] = ()) -> PermitEvent:
     permit.decided_at = timezone.now()
-    return _move(permit, Permit.Status.DENIED, by=by, note=note, fields=("decided_at", *fields))
+    return change_status(permit, Permit.Status.DENIED, by=by, note=note, fields=("decided_at", *fields))
 
 
 @transaction.atomic
@@ -433,7 +436,7 @@ def void_permit(*, permit_id: int, by: User, reason: str) -> Permit:
     permit = lock_permit(permit_id)
     if not reason.strip():
         raise PermitError(_("Say why the request is voided."))
-    _move(permit, Permit.Status.VOIDED, by=by, note=reason.strip())
+    change_status(permit, Permit.Status.VOIDED, by=by, note=reason.strip())
     return permit
 
 
@@ -447,7 +450,7 @@ def revoke_permit(*, permit_id: int, by: User, reason: str, effective_on: date) 
         raise PermitError(_("Say why the permit is revoked."))
     permit.revocation_effective_on = effective_on
     permit.decision_note = reason.strip()
-    _move(
+    change_status(
         permit,
         Permit.Status.REVOKED,
         by=by,
@@ -465,7 +468,7 @@ def abandon_permit(*, permit_id: int, today: date) -> bool:
     permit = lock_permit(permit_id)
     if permit.status != Permit.Status.INFO_REQUESTED or not permit.info_due_date or permit.info_due_date >= today:
         return False
-    _move(permit, Permit.Status.ABANDONED, by=None, note=f"No answer by {permit.info_due_date.isoformat()}")
+    change_status(permit, Permit.Status.ABANDONED, by=None, note=f"No answer by {permit.info_due_date.isoformat()}")
     return True
 
 

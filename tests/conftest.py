@@ -220,3 +220,18 @@ def celery_worker_process(transactional_db, smtp_sink):
     worker = Worker(email_url=smtp_sink.url).start()
     yield worker
     worker.stop()
+
+
+@pytest.fixture
+def handle_events():
+    """What a worker does after each commit (notifications.events): returns a function
+    that handles every pending permit event (letters rendered, emails queued) and
+    returns how many emails it queued."""
+    from notifications.events import handle_event
+    from permits.models import PermitEvent
+
+    def run() -> int:
+        pending = PermitEvent.objects.filter(notified_at__isnull=True).order_by("pk").values_list("pk", flat=True)
+        return sum(handle_event(pk) for pk in list(pending))
+
+    return run

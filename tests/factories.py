@@ -9,7 +9,7 @@ from django.utils import timezone
 from PIL import Image
 
 from applicants.models import Family, Grade, Student, User
-from permits.management.commands.seed_demo import sample_pdf
+from demo.samples import sample_pdf
 from permits.models import School, SchoolYear
 
 PASSWORD = "correct-horse-battery-staple"

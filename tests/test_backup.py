@@ -26,7 +26,7 @@ pytestmark = pytest.mark.django_db(transaction=True)  # pg_dump must see the row
 COMPARED = {
     "permits_permit": "SELECT id, status, kind, family_id, student_id FROM permits_permit ORDER BY id",
     "permits_document": "SELECT id, permit_id, file, original_name, size, sha256 FROM permits_document ORDER BY id",
-    "notifications_letter": "SELECT id, permit_id, kind, pdf, sha256 FROM notifications_letter ORDER BY id",
+    "permits_letter": "SELECT id, permit_id, kind, pdf, sha256 FROM permits_letter ORDER BY id",
 }
 TABLES = (
     "SELECT table_name FROM information_schema.tables"

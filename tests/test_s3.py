@@ -18,7 +18,7 @@ from django.core.files.storage import default_storage
 from django.utils import timezone
 from moto.server import ThreadedMotoServer
 
-from notifications.models import Letter
+from permits.models import Letter
 from permits import services
 from permits.models import DocumentType, PermitEvent
 

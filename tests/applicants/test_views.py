@@ -6,7 +6,7 @@ from django.test import Client
 from django.urls import reverse
 
 from applicants.models import Family, GuardianInvitation, Student, User
-from notifications.models import OutboxEmail
+from outbox.models import OutboxEmail
 
 from ..conftest import login
 from ..factories import PASSWORD
@@ -234,7 +234,7 @@ def test_a_student_needs_a_plausible_birth_date(alice_client):
     assert not Student.objects.exists()
 
 
-@pytest.mark.parametrize("url", ["/family/", "/family/profile/", "/family/students/new/", "/family/packets/new/"])
+@pytest.mark.parametrize("url", ["/family/", "/family/profile/", "/family/students/new/", "/family/permits/new/"])
 def test_staff_without_a_family_get_a_404_on_family_pages(url, district):
     from ..conftest import staff
 

@@ -11,7 +11,7 @@ from django.utils import translation
 from django.utils.text import capfirst
 from playwright.sync_api import Browser, Page, expect, sync_playwright
 
-from permits.management.commands.seed_demo import sample_pdf
+from demo.samples import sample_pdf
 
 # Playwright's sync API runs an event loop in the test thread, and Django refuses ORM
 # calls from a thread with a running loop unless told that this is intended.

@@ -16,7 +16,6 @@ from playwright.sync_api import Page, expect
 
 from permits import services as permit_services
 from permits.models import DenialReason, PermitKind
-from reviews import services as review_services
 
 from ..conftest import recovery_code, required_types
 from ..factories import PASSWORD, GuardianFactory, StudentFactory, pdf_upload
@@ -99,12 +98,11 @@ def family_with_packets(language: str, school_year, school, director):
     draft = complete_draft("Sofia")
     submitted = permit_services.submit_permit(permit_id=complete_draft("Mateo").pk, by=guardian)
     denied = permit_services.submit_permit(permit_id=complete_draft("Lucia").pk, by=guardian)
-    review_services.deny_permit(
+    permit_services.deny_permit(
         permit_id=denied.pk,
         by=director,
         reasons=[DenialReason.NO_SPACE],
-        note="Grade 4 at Roosevelt Elementary is full.",
-    )
+        note="Grade 4 at Roosevelt Elementary is full.", final=True)
     return guardian, draft, submitted, denied
 
 
@@ -149,22 +147,22 @@ def test_family_pages(page: Page, language, school_year, school_b, diana):
     audit.visit("/family/profile/", "profile")
     audit.visit("/family/students/new/", "add a student")
     post_with_errors(page, audit, t("Save student"), "add a student, posted empty")
-    audit.visit("/family/packets/new/", "start a packet")
+    audit.visit("/family/permits/new/", "start a packet")
     post_with_errors(page, audit, t("Start"), "start a packet, no kind chosen")
 
-    audit.visit(f"/family/packets/{draft.pk}/details/", "draft: details")
+    audit.visit(f"/family/permits/{draft.pk}/details/", "draft: details")
     page.locator("[name=home_district]").fill("")
     post_with_errors(page, audit, t("Save and continue"), "draft: details, district missing")
-    audit.visit(f"/family/packets/{draft.pk}/documents/", "draft: documents")
+    audit.visit(f"/family/permits/{draft.pk}/documents/", "draft: documents")
     post_with_errors(page, audit, t("Upload"), "draft: documents, upload without a file")
-    audit.visit(f"/family/packets/{draft.pk}/review/", "draft: review")
+    audit.visit(f"/family/permits/{draft.pk}/confirm/", "draft: review")
     post_with_errors(page, audit, t("Submit the request"), "draft: review, not attested")
 
-    audit.visit(f"/family/packets/{submitted.pk}/", "submitted packet")
+    audit.visit(f"/family/permits/{submitted.pk}/", "submitted packet")
     open_every_disclosure(page)
     audit.check("submitted packet, withdrawal form open")
-    audit.visit(f"/family/packets/{denied.pk}/", "denied packet")
-    audit.visit(f"/family/packets/{denied.pk}/appeal/", "appeal")
+    audit.visit(f"/family/permits/{denied.pk}/", "denied packet")
+    audit.visit(f"/family/permits/{denied.pk}/appeal/", "appeal")
     post_with_errors(page, audit, t("File the appeal"), "appeal, posted empty")
     audit.assert_clean()
 
@@ -188,12 +186,12 @@ def sign_in_staff(page: Page, audit: AccessibilityAudit, user, t) -> None:
 @pytest.mark.parametrize("language", LANGUAGES)
 def test_staff_pages(page: Page, language, submitted_in, seats_b, tina):
     t = translator(language)
-    review_services.claim_permit(permit_id=submitted_in.pk, by=tina)
+    permit_services.claim_permit(permit_id=submitted_in.pk, by=tina)
     open_in(page, language)
     audit = AccessibilityAudit(page, language)
     sign_in_staff(page, audit, tina, t)
     audit.visit("/staff/", "review queue")
-    audit.visit(f"/staff/packets/{submitted_in.pk}/", "packet review")
+    audit.visit(f"/staff/permits/{submitted_in.pk}/", "packet review")
     open_every_disclosure(page)
     audit.check("packet review, every disclosure open")
     audit.assert_clean()

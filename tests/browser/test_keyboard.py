@@ -193,7 +193,7 @@ def test_a_parent_does_it_all_with_the_keyboard(page: Page, tmp_path, school_yea
     press_on(page, button(page, "Submit the request"))
 
     permit = Permit.objects.get()
-    expect(page).to_have_url(re.compile(rf"/family/packets/{permit.pk}/$"))
+    expect(page).to_have_url(re.compile(rf"/family/permits/{permit.pk}/$"))
     expect(page.get_by_text(f"Your request {permit.reference} was received.")).to_be_visible()
     expect(page.locator(".badge", has_text="Submitted")).to_be_visible()
     permit.refresh_from_db()

@@ -7,7 +7,7 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from applicants.models import User
-from notifications.models import OutboxEmail
+from outbox.models import OutboxEmail
 from permits.models import DocumentType, Permit, PermitKind
 from permits.selectors import rules_for
 
@@ -149,7 +149,7 @@ def test_a_new_family_signs_up_and_submits_a_packet_in_english(
     button(page, "Submit the request").click()
 
     permit = Permit.objects.get()
-    expect(page).to_have_url(re.compile(rf"/family/packets/{permit.pk}/$"))
+    expect(page).to_have_url(re.compile(rf"/family/permits/{permit.pk}/$"))
     expect(page.get_by_text(f"Your request {permit.reference} was received.")).to_be_visible()
     expect(page.locator(".badge", has_text="Submitted")).to_be_visible()
     expect(page.get_by_text("Decision due by")).to_be_visible()
@@ -234,7 +234,7 @@ def test_a_spanish_speaking_parent_submits_a_packet_in_spanish(
     button(page, es("Submit the request")).click()
 
     permit = Permit.objects.get()
-    expect(page).to_have_url(re.compile(rf"/family/packets/{permit.pk}/$"))
+    expect(page).to_have_url(re.compile(rf"/family/permits/{permit.pk}/$"))
     expect(page.locator(".badge", has_text=es("Submitted"))).to_be_visible()
     expect(page.get_by_text(es("Decision due by"), exact=True)).to_be_visible()
     expect(html).to_have_attribute("lang", "es")

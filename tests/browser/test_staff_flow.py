@@ -8,7 +8,7 @@ import re
 import pytest
 from playwright.sync_api import Page, expect
 
-from notifications.models import OutboxEmail
+from outbox.models import OutboxEmail
 from permits import services as permit_services
 from permits.models import DenialReason, Document, Permit, SeatAllocation
 

@@ -95,4 +95,30 @@ def test_the_legal_date_applies_when_the_district_target_is_later():
 
 
 def test_the_county_appeal_deadline_is_30_days_after_the_final_denial():
-    assert clock.county_appeal_deadline(date(2027, 12, 20)) == date(2028, 1, 19)
+    deadlines = clock.appeal_deadlines(date(2027, 12, 20), internal_appeal_days=10)
+    assert deadlines.county == date(2028, 1, 19)
+
+
+def test_the_internal_appeal_deadline_is_the_districts_number_of_days():
+    assert clock.appeal_deadlines(date(2027, 12, 20), internal_appeal_days=10).internal == date(2027, 12, 30)
+    assert clock.appeal_deadlines(date(2027, 12, 20), internal_appeal_days=0).internal == date(2027, 12, 20)
+
+
+def test_today_is_the_district_day_not_the_servers(settings):
+    from datetime import UTC, datetime
+    from unittest import mock
+
+    late_evening_in_california = datetime(2027, 12, 20, 7, 30, tzinfo=UTC)  # 23:30 on the 19th in LA
+    with mock.patch("django.utils.timezone.now", return_value=late_evening_in_california):
+        assert clock.today() == date(2027, 12, 19)
+
+
+def test_the_system_check_refuses_a_district_in_another_time_zone(district, settings):
+    from permits.checks import district_time_zone
+
+    assert district_time_zone(None, databases=["default"]) == []
+    district.time_zone = "America/New_York"
+    district.save()
+    [error] = district_time_zone(None, databases=["default"])
+    assert error.id == "permits.E001" and "America/New_York" in error.msg
+    assert district_time_zone(None, databases=None) == []  # only when asked to look at a database

@@ -2,7 +2,7 @@ import pytest
 from django.test import Client
 from django.urls import get_resolver, reverse
 
-from notifications.models import OutboxEmail
+from outbox.models import OutboxEmail
 from permits import services
 from permits.models import Document, Permit, PermitKind
 
@@ -26,7 +26,7 @@ OBJECT_OF = {
     "permit_detail": "permit",
     "permit_details": "permit",
     "permit_documents": "permit",
-    "permit_review": "permit",
+    "permit_confirm": "permit",
     "permit_submit": "permit",
     "permit_withdraw": "permit",
     "permit_answer": "permit",
@@ -189,12 +189,13 @@ def test_submit_lists_what_is_missing(alice_client, draft_in):
     assert "Behavior and discipline report" in response.text
 
 
-def test_a_double_submit_keeps_the_first_and_says_so(alice_client, draft_in):
+def test_a_double_submit_keeps_the_first_and_says_so(alice_client, draft_in, handle_events):
     first = alice_client.post(reverse("permit_submit", args=[draft_in.pk]), {"attest": "on"})
     second = alice_client.post(reverse("permit_submit", args=[draft_in.pk]), {"attest": "on"}, follow=True)
     assert first.status_code == 302
     assert "This request was already submitted." in second.text
     assert draft_in.events.filter(new_status="submitted").count() == 1
+    handle_events()
     assert OutboxEmail.objects.filter(template="permit_received").count() == 1
 
 
@@ -208,7 +209,7 @@ def test_the_family_withdraws_from_the_packet_page(alice_client, draft_in, alice
 
 def test_wizard_pages_of_a_submitted_packet_show_the_packet(alice_client, draft_in, alice):
     services.submit_permit(permit_id=draft_in.pk, by=alice)
-    for name in ("permit_details", "permit_documents", "permit_review"):
+    for name in ("permit_details", "permit_documents", "permit_confirm"):
         response = alice_client.get(reverse(name, args=[draft_in.pk]))
         assert response["Location"] == reverse("permit_detail", args=[draft_in.pk])
 
@@ -265,10 +266,11 @@ def test_behind_nginx_the_download_is_handed_over_after_the_permission_check(
     assert "X-Accel-Redirect" not in bob_client.get(reverse("document_download", args=[document.pk]))
 
 
-def test_the_packet_page_shows_its_communication_log(alice_client, draft_in, alice):
-    from notifications.models import OutboxEmail
+def test_the_packet_page_shows_its_communication_log(alice_client, draft_in, alice, handle_events):
+    from outbox.models import OutboxEmail
 
     services.submit_permit(permit_id=draft_in.pk, by=alice)
+    handle_events()
     page = alice_client.get(reverse("permit_detail", args=[draft_in.pk])).text
     assert "waiting to be sent" in page and draft_in.reference in page
     OutboxEmail.objects.update(status="failed")

@@ -3,9 +3,9 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
-from notifications.models import OutboxEmail
+from outbox.models import OutboxEmail
+from permits import services
 from permits.models import Permit
-from reviews import services
 from reviews.deadlines import run_daily_checks
 from reviews.models import DeadlineReminder
 
@@ -88,7 +88,7 @@ def test_three_days_without_a_run_then_two_runs_lose_nothing_and_repeat_nothing(
     assert len(keys) == len(set(keys))
 
 
-def test_an_unanswered_information_request_is_abandoned_and_the_family_told(submitted_in, tina, alice):
+def test_an_unanswered_information_request_is_abandoned_and_the_family_told(submitted_in, tina, alice, handle_events):
     services.request_information(
         permit_id=submitted_in.pk, by=tina, message="Send it", document_types=[doc_type("report_card")]
     )
@@ -100,6 +100,7 @@ def test_an_unanswered_information_request_is_abandoned_and_the_family_told(subm
     run_daily_checks(today=today + timedelta(days=11))
     submitted_in.refresh_from_db()
     assert submitted_in.status == "abandoned"
+    handle_events()
     [email] = emails("permit_abandoned")
     assert email.to == alice.email and "cannot be appealed" in email.body_text
     event = submitted_in.events.filter(kind="status").last()
@@ -107,7 +108,7 @@ def test_an_unanswered_information_request_is_abandoned_and_the_family_told(subm
 
 
 def test_a_denial_whose_notice_was_not_sent_within_a_day_alerts_the_director(submitted_in, diana):
-    services.deny_permit(permit_id=submitted_in.pk, by=diana, reasons=["no_space"])
+    services.deny_permit(permit_id=submitted_in.pk, by=diana, reasons=["no_space"], final=True)
     run_daily_checks()
     assert not emails("staff_denial_notice_missing")
     Permit.objects.filter(pk=submitted_in.pk).update(decided_at=timezone.now() - timedelta(days=2))
@@ -116,8 +117,9 @@ def test_a_denial_whose_notice_was_not_sent_within_a_day_alerts_the_director(sub
     assert [e.to for e in emails("staff_denial_notice_missing")] == [diana.email]
 
 
-def test_a_sent_denial_notice_raises_no_alert(submitted_in, diana):
-    services.deny_permit(permit_id=submitted_in.pk, by=diana, reasons=["no_space"])
+def test_a_sent_denial_notice_raises_no_alert(submitted_in, diana, handle_events):
+    services.deny_permit(permit_id=submitted_in.pk, by=diana, reasons=["no_space"], final=True)
+    handle_events()
     OutboxEmail.objects.filter(template="permit_denied").update(status="sent", sent_at=timezone.now())
     Permit.objects.filter(pk=submitted_in.pk).update(decided_at=timezone.now() - timedelta(days=2))
     run_daily_checks()
@@ -125,7 +127,7 @@ def test_a_sent_denial_notice_raises_no_alert(submitted_in, diana):
 
 
 def test_county_appeals_are_tracked_against_their_due_date(submitted_in, diana):
-    services.deny_permit(permit_id=submitted_in.pk, by=diana, reasons=["no_space"])
+    services.deny_permit(permit_id=submitted_in.pk, by=diana, reasons=["no_space"], final=True)
     today = timezone.localdate()
     services.record_county_appeal(permit_id=submitted_in.pk, by=diana, filed_on=today - timedelta(days=27))
     run_daily_checks(today=today)

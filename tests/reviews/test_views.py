@@ -9,10 +9,11 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
-from notifications.models import OutboxEmail
+from outbox.models import OutboxEmail
+from permits import services
 from permits import services as permit_services
 from permits.models import Document, Permit, SeatAllocation
-from reviews import services
+from reviews import services as desk
 from reviews.access import scope_of
 from reviews.selectors import QueueFilters, queue
 
@@ -117,7 +118,7 @@ def test_the_review_page_shows_seats_history_notes_and_related_packets(tina, ver
         family=alice.family, student=other_student, school_year=school_year, kind="intra", by=alice
     )
     Permit.objects.filter(pk=sibling.pk).update(status="submitted")
-    services.add_note(permit_id=verified_in.pk, by=tina, text="Spoke with the mother")
+    desk.add_note(permit_id=verified_in.pk, by=tina, text="Spoke with the mother")
     text = login(tina).get(reverse("staff_permit", args=[verified_in.pk])).text
     assert "5 seats · 0 approved · 1 pending · 5 left" in text
     assert "Spoke with the mother" in text
@@ -126,7 +127,7 @@ def test_the_review_page_shows_seats_history_notes_and_related_packets(tina, ver
 
 
 def test_internal_notes_never_reach_the_family(tina, submitted_in, alice_client):
-    services.add_note(permit_id=submitted_in.pk, by=tina, text="Secret staff remark")
+    desk.add_note(permit_id=submitted_in.pk, by=tina, text="Secret staff remark")
     assert "Secret staff remark" not in alice_client.get(reverse("permit_detail", args=[submitted_in.pk])).text
 
 
@@ -180,7 +181,7 @@ def test_the_information_request_round_trip_through_the_pages(tina, submitted_in
 
 
 def test_the_family_files_an_internal_appeal_from_the_dashboard(diana, verified_in, alice_client):
-    services.deny_permit(permit_id=verified_in.pk, by=diana, reasons=["no_space"], note="Full")
+    services.deny_permit(permit_id=verified_in.pk, by=diana, reasons=["no_space"], note="Full", final=True)
     detail = alice_client.get(reverse("permit_detail", args=[verified_in.pk])).text
     assert "Appeal the decision" in detail and "county board of education" in detail
     response = alice_client.post(
@@ -196,7 +197,7 @@ def test_the_family_files_an_internal_appeal_from_the_dashboard(diana, verified_
 def test_the_report_counts_outcomes_and_downloads_as_csv(diana, tina, verified_in, school_year, school_b):
     services.approve_permit(permit_id=verified_in.pk, by=tina)
     denied = make_packets(1, school_year, school_b)[0]
-    services.deny_permit(permit_id=denied.pk, by=diana, reasons=["grades"])
+    services.deny_permit(permit_id=denied.pk, by=diana, reasons=["grades"], final=True)
     make_packets(1, school_year, school_b)
     client = login(diana)
     response = client.get(reverse("staff_reports"), {"format": "csv"})
@@ -210,7 +211,7 @@ def test_the_report_counts_outcomes_and_downloads_as_csv(diana, tina, verified_i
 
 
 @pytest.mark.django_db(transaction=True)
-def test_twenty_simultaneous_approvals_for_five_seats_give_exactly_five(district, school_year, school_b, tina):
+def test_twenty_simultaneous_approvals_for_five_seats_give_exactly_five(district, school_year, school_b, tina, handle_events):
     SeatAllocation.objects.create(school=school_b, school_year=school_year, grade=4, capacity=5)
     permits = make_packets(20, school_year, school_b)
     barrier = threading.Barrier(20)
@@ -235,6 +236,7 @@ def test_twenty_simultaneous_approvals_for_five_seats_give_exactly_five(district
     refusals = [v for v in outcomes.values() if v != "approved"]
     assert len(refusals) == 15 and all(r.startswith("No seat left at") for r in refusals)
     assert Permit.objects.filter(status="approved").count() == 5
+    handle_events()
     assert OutboxEmail.objects.filter(template="permit_approved").count() == 5
 
 

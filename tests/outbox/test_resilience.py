@@ -5,9 +5,10 @@ import time
 import pytest
 from django.urls import reverse
 
-from notifications.models import OutboxEmail
-from notifications.tasks import sweep_outbox_task
-from permits.models import Document
+from notifications.tasks import sweep_events_task
+from outbox.models import OutboxEmail
+from outbox.tasks import sweep_outbox_task
+from permits.models import Document, Letter, PermitEvent
 
 from ..conftest import login
 from ..factories import GuardianFactory
@@ -54,23 +55,28 @@ def test_with_redis_down_parents_and_staff_go_on_and_every_email_arrives_once_af
         assert time.monotonic() - started < 15, "requests must not hang on a dead broker"
         draft_in.refresh_from_db()
         assert draft_in.status == "approved"
-        assert sorted(OutboxEmail.objects.values_list("template", "status")) == [
-            ("permit_approved", "pending"),
-            ("permit_received", "pending"),
-        ]
+        # The decisions stand; what they owe (the receipt, the letter and its email)
+        # waits in their events.
+        owed = PermitEvent.objects.filter(permit=draft_in, kind="status", notified_at__isnull=True)
+        assert sorted(owed.values_list("new_status", flat=True)) == ["approved", "submitted"]
+        assert not OutboxEmail.objects.exists()
 
         private_redis.start()
         worker.wait_for_log("Connected to redis", occurrences=2)
         settings.OUTBOX_RESEND_AFTER_SECONDS = 0
-        assert sweep_outbox_task() == 2
-        messages = smtp_sink.wait_for(2)
+        assert sweep_events_task() == 2
+        messages = smtp_sink.wait_for(2, timeout=60)
         wait_until_sent(2)
-        # Another sweep and a pause: nothing is sent a second time.
-        assert sweep_outbox_task() == 0
+        # Another sweep of both and a pause: nothing is sent or issued a second time.
+        assert sweep_events_task() == 0 and sweep_outbox_task() == 0
         time.sleep(1)
         assert len(smtp_sink.messages) == 2
         assert sorted(m["To"] for m in messages) == [alice.email, alice.email]
         assert len({m["Message-ID"] for m in smtp_sink.messages}) == 2
+        assert Letter.objects.filter(permit=draft_in).count() == 1
+        # The approval carries its letter, rendered by the worker before the email.
+        with_pdf = [m for m in messages if any(p.get_content_type() == "application/pdf" for p in m.walk())]
+        assert len(with_pdf) == 1
     finally:
         worker.stop()
 
