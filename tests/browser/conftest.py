@@ -56,13 +56,9 @@ def spanish(msgid: str, *, cap: bool = False) -> str:
 @pytest.fixture(scope="session")
 def browser() -> Browser:
     if not Path(CHROMIUM).exists():
-        pytest.fail(
-            f"{CHROMIUM} is missing: apt-get install chromium, or deselect with -m 'not browser'"
-        )
+        pytest.fail(f"{CHROMIUM} is missing: apt-get install chromium, or deselect with -m 'not browser'")
     with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(
-            executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS
-        )
+        chromium = playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
         yield chromium
         chromium.close()
 
@@ -83,9 +79,7 @@ def site_url(settings, live_server) -> str:
 
 @pytest.fixture
 def page(browser, browser_locale, transactional_db, site_url) -> Page:
-    context = browser.new_context(
-        base_url=site_url, locale=browser_locale, timezone_id="America/Los_Angeles"
-    )
+    context = browser.new_context(base_url=site_url, locale=browser_locale, timezone_id="America/Los_Angeles")
     context.set_default_timeout(TIMEOUT_MS)
     tab = context.new_page()
     yield tab
@@ -100,9 +94,7 @@ def new_page(browser, browser_locale, transactional_db, site_url) -> Callable[[]
     contexts = []
 
     def open_page() -> Page:
-        context = browser.new_context(
-            base_url=site_url, locale=browser_locale, timezone_id="America/Los_Angeles"
-        )
+        context = browser.new_context(base_url=site_url, locale=browser_locale, timezone_id="America/Los_Angeles")
         context.set_default_timeout(TIMEOUT_MS)
         contexts.append(context)
         return context.new_page()
@@ -191,9 +183,7 @@ def upload_document(page: Page, document_name: str, path: Path, t: Translate = e
     by the upload script, marks the document as uploaded."""
     field(page, t("Document")).select_option(label=document_name)
     field(page, t("File (PDF, JPEG or PNG)")).set_input_files(path)
-    with page.expect_response(
-        lambda r: r.request.method == "POST" and r.url.endswith("/documents/")
-    ) as posted:
+    with page.expect_response(lambda r: r.request.method == "POST" and r.url.endswith("/documents/")) as posted:
         button(page, t("Upload")).click()
     response = posted.value
     # The script posts in the background (XMLHttpRequest), asks for JSON and then
@@ -211,9 +201,7 @@ def upload_rejected(page: Page, document_name: str, path: Path, t: Translate = e
     """Upload a file the portal must refuse; returns the text shown to the parent."""
     field(page, t("Document")).select_option(label=document_name)
     field(page, t("File (PDF, JPEG or PNG)")).set_input_files(path)
-    with page.expect_response(
-        lambda r: r.request.method == "POST" and r.url.endswith("/documents/")
-    ) as posted:
+    with page.expect_response(lambda r: r.request.method == "POST" and r.url.endswith("/documents/")) as posted:
         button(page, t("Upload")).click()
     assert posted.value.status == 400
     status = page.locator("#upload-status")
@@ -280,8 +268,7 @@ class AccessibilityAudit:
         self.checked.append(name)
         for violation in axe_violations(self.page):
             heading = (
-                f"{violation['id']} ({violation['impact']}): {violation['help']} "
-                f"[{violation['helpUrl'].split('?')[0]}]"
+                f"{violation['id']} ({violation['impact']}): {violation['help']} [{violation['helpUrl'].split('?')[0]}]"
             )
             _, nodes = self.problems.setdefault(violation["id"], (heading, {}))
             for node in violation["nodes"]:
@@ -289,9 +276,7 @@ class AccessibilityAudit:
 
     def visit(self, url: str, name: str | None = None) -> None:
         response = self.page.goto(url)
-        assert response is not None and response.status < 500, (
-            f"{url}: {response and response.status}"
-        )
+        assert response is not None and response.status < 500, f"{url}: {response and response.status}"
         self.check(name or url)
 
     def report(self) -> str:
@@ -343,8 +328,7 @@ def tab_to(page: Page, locator, *, backwards: bool = False, limit: int = 100) ->
         if len(path) >= 4 and len(set(path[-4:])) == 1 and path[-1] != "<body>":
             raise AssertionError(f"keyboard trap: {key} keeps the focus on {path[-1]}")
     raise AssertionError(
-        f"{locator} not reached with {limit} presses of {key}; the focus went to:\n  "
-        + "\n  ".join(path)
+        f"{locator} not reached with {limit} presses of {key}; the focus went to:\n  " + "\n  ".join(path)
     )
 
 

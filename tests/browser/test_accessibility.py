@@ -73,9 +73,7 @@ def family_with_packets(language: str, school_year, school, director):
     family = guardian.family
 
     def complete_draft(first_name: str):
-        student = StudentFactory(
-            family=family, legal_first_name=first_name, legal_last_name="Rivera"
-        )
+        student = StudentFactory(family=family, legal_first_name=first_name, legal_last_name="Rivera")
         permit = permit_services.start_permit(
             family=family,
             student=student,
@@ -102,7 +100,9 @@ def family_with_packets(language: str, school_year, school, director):
         permit_id=denied.pk,
         by=director,
         reasons=[DenialReason.NO_SPACE],
-        note="Grade 4 at Roosevelt Elementary is full.", final=True)
+        note="Grade 4 at Roosevelt Elementary is full.",
+        final=True,
+    )
     return guardian, draft, submitted, denied
 
 

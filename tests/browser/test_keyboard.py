@@ -35,16 +35,11 @@ from .conftest import (
 
 pytestmark = pytest.mark.browser
 
-ATTESTATION = (
-    "I declare that the information in this request is true and complete, and that the "
-    "documents are genuine."
-)
+ATTESTATION = "I declare that the information in this request is true and complete, and that the documents are genuine."
 
 
 def required_documents(kind: str):
-    return [
-        rule.document_type for rule in rules_for(kind=kind, reason=None, special_education=False)
-    ]
+    return [rule.document_type for rule in rules_for(kind=kind, reason=None, special_education=False)]
 
 
 def test_the_skip_link_is_the_first_stop_and_leads_to_the_content(page: Page, district):
@@ -137,9 +132,7 @@ def test_a_parent_does_it_all_with_the_keyboard(page: Page, tmp_path, school_yea
     press_on(page, button(page, "Start"))
 
     # Details.
-    expect(
-        page.get_by_role("heading", name="Inter-district, incoming: Nina Park, 2027-28")
-    ).to_be_visible()
+    expect(page.get_by_role("heading", name="Inter-district, incoming: Nina Park, 2027-28")).to_be_visible()
     choose_option(page, field(page, "Requested school"), school_b.name)
     type_text(page, field(page, "District of residence"), "Mesa Grande Unified")
     press_on(page, button(page, "Save and continue"))
@@ -151,9 +144,7 @@ def test_a_parent_does_it_all_with_the_keyboard(page: Page, tmp_path, school_yea
     choose_option(page, field(page, "Document"), needed[0].name_en)
     tab_to(page, file_input)
     file_input.set_input_files(write_fake_pdf(tmp_path))
-    with page.expect_response(
-        lambda r: r.request.method == "POST" and r.url.endswith("/documents/")
-    ) as posted:
+    with page.expect_response(lambda r: r.request.method == "POST" and r.url.endswith("/documents/")) as posted:
         press_on(page, button(page, "Upload"))
     assert posted.value.status == 400
     status = page.locator("#upload-status")
@@ -171,9 +162,7 @@ def test_a_parent_does_it_all_with_the_keyboard(page: Page, tmp_path, school_yea
         tab_to(page, file_input)
         file_input.set_input_files(pdf)  # the native file dialog cannot be driven
         assert has_focus(file_input)
-        with page.expect_response(
-            lambda r: r.request.method == "POST" and r.url.endswith("/documents/")
-        ) as posted:
+        with page.expect_response(lambda r: r.request.method == "POST" and r.url.endswith("/documents/")) as posted:
             press_on(page, button(page, "Upload"))
         assert posted.value.status == 200
         expect(checklist_item(page, document_type.name_en)).to_contain_text("Uploaded")

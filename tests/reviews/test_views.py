@@ -263,3 +263,34 @@ def test_a_family_downloading_its_own_document_is_not_a_disclosure(alice_client,
 
     alice_client.get(reverse("document_download", args=[submitted_in.documents.first().pk]))
     assert not RecordAccess.objects.exists()
+
+
+def test_the_review_page_runs_the_same_queries_however_many_documents(tina, verified_in, district):
+    client = login(tina)
+    url = reverse("staff_permit", args=[verified_in.pk])
+
+    def page_queries() -> list[str]:
+        with CaptureQueriesContext(connection) as ctx:
+            response = client.get(url)
+        assert response.status_code == 200
+        return [q["sql"] for q in ctx.captured_queries]
+
+    page_queries()  # warm: content types are looked up once per process
+    few = page_queries()
+    template = verified_in.documents.first()
+    for n in range(8):  # more documents, pending and of types off the checklist too
+        Document.objects.create(
+            permit=verified_in,
+            document_type=doc_type("appeal_evidence") if n % 2 else template.document_type,
+            file=template.file.name,
+            original_name=f"extra-{n}.pdf",
+            content_type="application/pdf",
+            size=10,
+            sha256="0" * 64,
+            uploaded_by=verified_in.created_by,
+        )
+    many = page_queries()
+    assert len(many) == len(few), "\n".join(sorted(set(few) ^ set(many)))
+    assert "extra-7.pdf" in client.get(url).text
+    # The district row is read once per request, whatever asks for it.
+    assert sum('FROM "permits_district"' in sql for sql in many) == 1
