@@ -18,9 +18,8 @@ from django.core.files.storage import default_storage
 from django.utils import timezone
 from moto.server import ThreadedMotoServer
 
-from permits.models import Letter
 from permits import services
-from permits.models import DocumentType, PermitEvent
+from permits.models import DocumentType, Letter, PermitEvent
 
 from .factories import pdf_upload
 

@@ -113,13 +113,9 @@ def test_header_declares_spanish_plurals(catalogue):
 def test_every_message_is_translated_and_none_is_fuzzy(messages):
     fuzzy = [e.label for e in messages if "fuzzy" in e.flags]
     assert not fuzzy, f"fuzzy entries to review: {fuzzy}"
-    empty = [
-        e.label for e in messages if not e.msgstr or any(not s.strip() for s in e.msgstr.values())
-    ]
+    empty = [e.label for e in messages if not e.msgstr or any(not s.strip() for s in e.msgstr.values())]
     assert not empty, f"untranslated entries: {empty}"
-    wrong_forms = [
-        e.label for e in messages if e.msgid_plural is not None and sorted(e.msgstr) != [0, 1]
-    ]
+    wrong_forms = [e.label for e in messages if e.msgid_plural is not None and sorted(e.msgstr) != [0, 1]]
     assert not wrong_forms, f"plural entries need msgstr[0] and msgstr[1]: {wrong_forms}"
 
 

@@ -321,9 +321,7 @@ def test_request_information_then_the_family_answers(submitted_in, tina, alice, 
     assert submitted_in.due_date == Permit.objects.get(pk=submitted_in.pk).legal_due_date
 
 
-def test_a_denial_that_is_not_final_is_a_recommendation_the_director_confirms(
-    submitted_in, tina, diana, handle_events
-):
+def test_a_denial_that_is_not_final_is_a_recommendation_the_director_confirms(submitted_in, tina, diana, handle_events):
     services.deny_permit(permit_id=submitted_in.pk, by=tina, reasons=["no_space"], note="Grade 4 is full.", final=False)
     handle_events()
     submitted_in.refresh_from_db()

@@ -1,4 +1,3 @@
-
 import pytest
 
 from permits import services
@@ -8,7 +7,6 @@ from reviews.access import scope_of
 from reviews.models import SiteReview
 
 S = Permit.Status
-
 
 
 def test_assigning_to_a_non_technician_is_refused(submitted_in, tina, diana):

@@ -211,7 +211,9 @@ def test_the_report_counts_outcomes_and_downloads_as_csv(diana, tina, verified_i
 
 
 @pytest.mark.django_db(transaction=True)
-def test_twenty_simultaneous_approvals_for_five_seats_give_exactly_five(district, school_year, school_b, tina, handle_events):
+def test_twenty_simultaneous_approvals_for_five_seats_give_exactly_five(
+    district, school_year, school_b, tina, handle_events
+):
     SeatAllocation.objects.create(school=school_b, school_year=school_year, grade=4, capacity=5)
     permits = make_packets(20, school_year, school_b)
     barrier = threading.Barrier(20)
