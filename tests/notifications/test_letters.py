@@ -275,3 +275,19 @@ def test_every_letter_url_is_a_404_for_other_families_roles_and_directors(
         assert login(other_director).get(url).status_code == 404
     anonymous = Client().get(url)
     assert anonymous.status_code == 302 and anonymous["Location"].startswith(reverse("login"))
+
+
+def test_a_batch_larger_than_a_chunk_keeps_every_page_in_order(approvable, tina, tmp_path):
+    from reviews import batches
+
+    services.approve_permit(permit_id=approvable.pk, by=tina)
+    letter = issued(approvable, "acceptance")
+    seen = []
+    # 5 letters in chunks of 2, 2 and 1, then the chunks joined.
+    batches.write_batch([letter] * 5, tmp_path / "out.pdf", on_progress=seen.append, chunk=2)
+    joined = PdfReader(tmp_path / "out.pdf")
+    single = PdfReader(io.BytesIO(stored_bytes(letter)))
+    assert len(joined.pages) == 5 * len(single.pages)
+    # Page for page the letter as stored: its content streams are copied, not laid out again.
+    assert joined.pages[-1].get_contents().get_data() == single.pages[-1].get_contents().get_data()
+    assert seen == [5]
