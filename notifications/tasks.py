@@ -1,4 +1,3 @@
-import logging
 from datetime import timedelta
 
 from celery import shared_task
@@ -7,12 +6,11 @@ from django.db import transaction
 from django.dispatch import receiver
 from django.utils import timezone
 
+from outbox.tasks import hand_to_worker
 from permits.models import PermitEvent
 from permits.signals import event_recorded
 
 from .events import effect_of, handle_event
-
-log = logging.getLogger(__name__)
 
 
 @shared_task(bind=True, max_retries=5, acks_late=True)
@@ -27,14 +25,8 @@ def handle_event_task(self, event_id: int) -> int:
 
 
 def dispatch_event(event_id: int) -> bool:
-    """Ask a worker to handle an event. With the broker down this logs and returns
-    False: the event stays pending and the sweeper hands it out later."""
-    try:
-        handle_event_task.apply_async((event_id,), retry=False)
-    except Exception as exc:  # kombu raises several unrelated types for "no broker"
-        log.warning("event %s left for the sweeper: broker unavailable (%s)", event_id, exc)
-        return False
-    return True
+    """Ask a worker to handle an event; with the broker down it waits for the sweeper."""
+    return hand_to_worker(handle_event_task, event_id, "event")
 
 
 @receiver(event_recorded, dispatch_uid="notifications.handle_after_commit")

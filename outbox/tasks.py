@@ -29,15 +29,21 @@ def deliver_email_task(self, email_id: int) -> str:
     return "sent"
 
 
-def dispatch(email_id: int) -> bool:
-    """Ask a worker to deliver an email. With the broker down this logs and returns
-    False: the row stays pending and the sweeper sends it later."""
+def hand_to_worker(task, row_id: int, what: str) -> bool:
+    """Ask a worker to run `task(row_id)` for a row that is the promise (an email, an
+    event). With the broker down this logs and returns False: the row stays pending
+    and its sweeper hands it out later."""
     try:
-        deliver_email_task.apply_async((email_id,), retry=False)
+        task.apply_async((row_id,), retry=False)
     except Exception as exc:  # kombu raises several unrelated types for "no broker"
-        log.warning("email %s left for the sweeper: broker unavailable (%s)", email_id, exc)
+        log.warning("%s %s left for the sweeper: broker unavailable (%s)", what, row_id, exc)
         return False
     return True
+
+
+def dispatch(email_id: int) -> bool:
+    """Ask a worker to deliver an email (see hand_to_worker)."""
+    return hand_to_worker(deliver_email_task, email_id, "email")
 
 
 @shared_task

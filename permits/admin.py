@@ -1,5 +1,7 @@
 from django.contrib import admin
 
+from config.admin import ReadOnlyAdmin
+
 from .models import (
     Appeal,
     District,
@@ -68,19 +70,6 @@ class ReasonAdmin(admin.ModelAdmin):
 class DocumentRuleAdmin(admin.ModelAdmin):
     list_display = ["kind", "reason", "document_type", "special_education_only", "is_release"]
     list_filter = ["kind"]
-
-
-class ReadOnlyAdmin(admin.ModelAdmin):
-    """History and submitted packets change only through the portal's services."""
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
 
 class EventInline(admin.TabularInline):

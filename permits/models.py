@@ -454,6 +454,12 @@ class Permit(models.Model):
                 condition=Q(status="approved"),
                 name="approved_permits_by_seat",
             ),
+            # The seats asked for at a school in a grade (review page).
+            models.Index(
+                fields=["requested_school", "school_year", "grade"],
+                condition=Q(status__in=["submitted", "under_review", "info_requested"]),
+                name="open_permits_by_requested_seat",
+            ),
         ]
 
     def __str__(self):

@@ -3,7 +3,7 @@
 from dataclasses import dataclass
 from datetime import date
 
-from django.db.models import Count, Q, QuerySet
+from django.db.models import Q, QuerySet
 
 from permits.models import Permit, SeatAllocation
 
@@ -109,14 +109,16 @@ class Seats:
 
 
 def seats_for(school, school_year, grade) -> Seats | None:
+    """The permit seats of a school in one grade: offered, taken, asked for. Two counts,
+    each served by its own partial index (approved_permits_by_seat and
+    open_permits_by_requested_seat), rather than one scan of the year's permits."""
     if school is None:
         return None
     allocation = SeatAllocation.objects.filter(school=school, school_year=school_year, grade=grade).first()
-    counts = Permit.objects.filter(school_year=school_year, grade=grade).aggregate(
-        approved=Count("pk", filter=Q(status=Permit.Status.APPROVED, placed_school=school)),
-        pending=Count("pk", filter=Q(status__in=Permit.OPEN_STATUSES, requested_school=school)),
-    )
-    return Seats(allocation.capacity if allocation else 0, counts["approved"], counts["pending"])
+    same_seat = Permit.objects.filter(school_year=school_year, grade=grade)
+    approved = same_seat.filter(status=Permit.Status.APPROVED, placed_school=school).count()
+    pending = same_seat.filter(status__in=Permit.OPEN_STATUSES, requested_school=school).count()
+    return Seats(allocation.capacity if allocation else 0, approved, pending)
 
 
 def related_packets(permit: Permit) -> list[Permit]:

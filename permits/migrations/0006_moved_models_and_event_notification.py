@@ -2,7 +2,8 @@
 `notifications`) become the permit's own, with their tables and rows: the tables are
 renamed and the state is created here; the old apps delete theirs (reviews 0004,
 notifications 0003). Events get `notified_at`; every existing event was notified by
-the code that wrote it, so it is marked done."""
+the code that wrote it, so it is marked done. Two partial indexes count a school's
+seats in a grade (taken, asked for)."""
 
 import django.db.models.deletion
 import django.utils.timezone
@@ -193,6 +194,14 @@ class Migration(migrations.Migration):
                 condition=models.Q(("status", "approved")),
                 fields=["placed_school", "school_year", "grade"],
                 name="approved_permits_by_seat",
+            ),
+        ),
+        migrations.AddIndex(
+            model_name="permit",
+            index=models.Index(
+                condition=models.Q(("status__in", ["submitted", "under_review", "info_requested"])),
+                fields=["requested_school", "school_year", "grade"],
+                name="open_permits_by_requested_seat",
             ),
         ),
     ]
