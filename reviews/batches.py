@@ -61,11 +61,11 @@ def write_batch(
                 paths.append(path)
                 if on_progress and (done % PROGRESS_EVERY == 0 or done == len(letters)):
                     on_progress(done)
-            chunk = folder / f"chunk-{len(chunks)}.pdf"
-            _join(paths, chunk)
+            part = folder / f"part-{len(chunks)}.pdf"
+            _join(paths, part)
             for path in paths:
                 path.unlink()
-            chunks.append(chunk)
+            chunks.append(part)
         if len(chunks) == 1:
             shutil.move(chunks[0], destination)
         else:
