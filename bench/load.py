@@ -72,13 +72,13 @@ ACCESS_FORMAT = '%(t)s "%(r)s" %(s)s %(D)s'
 # Which locust name a logged request belongs to.
 ROUTES = [
     ("GET", r"/family/", "parent: dashboard"),
-    ("GET", r"/family/packets/\d+/", "parent: packet page"),
-    ("GET", r"/family/packets/\d+/documents/", "parent: documents form"),
-    ("POST", r"/family/packets/\d+/documents/", "parent: upload (POST)"),
+    ("GET", r"/family/permits/\d+/", "parent: packet page"),
+    ("GET", r"/family/permits/\d+/documents/", "parent: documents form"),
+    ("POST", r"/family/permits/\d+/documents/", "parent: upload (POST)"),
     ("GET", r"/staff/", "staff: queue"),
     ("GET", r"/staff/\?after=.*", "staff: queue, next page"),
-    ("GET", r"/staff/packets/\d+/", "staff: review page"),
-    ("POST", r"/staff/packets/\d+/approve/", "staff: approve (POST)"),
+    ("GET", r"/staff/permits/\d+/", "staff: review page"),
+    ("POST", r"/staff/permits/\d+/approve/", "staff: approve (POST)"),
 ]
 GOAL_P95_MS = 250.0
 OTHER_WORK_LIMIT = 0.05  # of the machine: above it, the report says the run was disturbed
@@ -291,7 +291,7 @@ def _prepare(workdir: Path) -> dict:
     from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
 
     from applicants.models import User
-    from permits.management.commands.seed_demo import sample_pdf
+    from demo.samples import sample_pdf
     from permits.models import Document, Permit, PermitKind, SeatAllocation
     from permits.selectors import checklist
     from reviews.models import Role, StaffRole

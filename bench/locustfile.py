@@ -7,7 +7,7 @@ BENCH_LOAD_OUT.
 Parents: their dashboard (/family/), the page of a submitted packet, and an upload of a
 small PDF to their draft packet (the documents form, then the multipart POST).
 Staff: the queue (/staff/, and now and then its next page), a review page, and an
-approval (POST /staff/packets/<id>/approve/ with the requested school), after which
+approval (POST /staff/permits/<id>/approve/ with the requested school), after which
 they see the review page again. Every request goes to 127.0.0.1 only, as a TLS proxy
 would forward it (X-Forwarded-Proto: https, and the browser's Origin on a POST).
 
@@ -153,11 +153,11 @@ class Parent(PortalUser):
 
     @task(3)
     def packet(self):
-        self.page(f"/family/packets/{self.me['packet']}/", "parent: packet page")
+        self.page(f"/family/permits/{self.me['packet']}/", "parent: packet page")
 
     @task(1)
     def upload(self):
-        url = f"/family/packets/{self.me['draft']}/documents/"
+        url = f"/family/permits/{self.me['draft']}/documents/"
         self.page(url, "parent: documents form")
         self.post(url, "parent: upload (POST)", {"document_type": self.me["document_type"]},
                   expect=url, files={"file": ("scan.pdf", PDF, "application/pdf")})
@@ -185,14 +185,14 @@ class Staff(PortalUser):
 
     @task(3)
     def review(self):
-        self.page(f"/staff/packets/{random.choice(PLAN['review_packets'])}/", "staff: review page")
+        self.page(f"/staff/permits/{random.choice(PLAN['review_packets'])}/", "staff: review page")
 
     @task(1)
     def approve(self):
         if not self.to_approve:
             return self.review()
         pk = self.to_approve.pop(0)
-        review = f"/staff/packets/{pk}/"
+        review = f"/staff/permits/{pk}/"
         self.page(review, "staff: review page")
         if self.post(f"{review}approve/", "staff: approve (POST)", {"approve-school": "", "approve-note": ""},
                      expect=review):
