@@ -1,38 +1,35 @@
 """From a staff decision to the family's email accepted by an SMTP server, with a real
 Celery worker: the time from the decision service returning (its transaction committed,
-the tasks published) to the message arriving at an SMTP sink.
+the event's task published) to the message arriving at an SMTP sink.
 
 Goal (project issue): p95 under 2 s.
 
-A decision issues a letter (notifications.letters): on commit, one task renders its PDF
-and another delivers the email, which carries the PDF, so the email waits for the
-letter. The worker is `celery -A config worker -l info` as in production (default
-concurrency, persistent database connections), reading the small data set
-portal_bench_10k (bench/sweep_data.py, seeded again at every run), Redis database
-support.BENCH_REDIS_DB, and delivering to an aiosmtpd sink (tests/live.py) in this process.
-Decisions are made one at a time: each waits for its email, so nothing queues.
+A decision writes a permit event (permits.services); on commit, a worker handles it
+(notifications.events.handle_event): it issues and renders the letter's PDF, then queues
+the family's email carrying it, which another task delivers. The worker is `celery -A
+config worker -l info` as in production (default concurrency, persistent database
+connections; devtools.live.Worker), reading the small data set portal_bench_10k
+(bench/dataset.py, `LATENCY`, seeded again at every run), Redis database
+support.BENCH_REDIS_DB, and delivering to an aiosmtpd sink (devtools.live.SmtpSink) in
+this process. Decisions are made one at a time: each waits for its email, so nothing
+queues.
 """
 
 from __future__ import annotations
 
-import os
+import logging
 import shutil
-import signal
 import statistics
-import subprocess
-import sys
 import tempfile
 import time
 from dataclasses import dataclass
-from email.parser import BytesHeaderParser
 from pathlib import Path
 
-from bench.common import ROOT, percentile, say
+from bench.common import percentile, say
 
 NAME = "email_latency"
 TITLE = "Decision to email accepted by the SMTP sink, real Celery worker"
 
-PACKETS = 10_000  # 500 open
 DECISIONS = 50
 WARMUP = 4  # the first letters of each worker process load WeasyPrint's fonts
 GOAL_P95_MS = 2000.0
@@ -48,102 +45,6 @@ class Decision:
     letter_ms: float | None  # commit to the letter's PDF stored (Letter.rendered_at)
     size: int
     has_pdf: bool
-
-
-def _sink_class():
-    from tests.live import SmtpSink
-
-    class TimedSink(SmtpSink):
-        """The tests' SMTP sink, noting when each Message-ID was accepted."""
-
-        def __init__(self):
-            super().__init__()
-            self.accepted: dict[str, tuple[float, float, bytes]] = {}
-
-        async def handle_DATA(self, server, session, envelope):
-            now, wall = time.perf_counter(), time.time()
-            headers = BytesHeaderParser().parsebytes(envelope.original_content)
-            message_id = str(headers["Message-ID"]).strip()
-            with self._arrived:
-                self.accepted[message_id] = (now, wall, envelope.original_content)
-                self._arrived.notify_all()
-            return "250 OK"
-
-        def wait_for_id(self, message_id: str, timeout: float) -> tuple[float, float, bytes]:
-            deadline = time.monotonic() + timeout
-            with self._arrived:
-                while message_id not in self.accepted:
-                    left = deadline - time.monotonic()
-                    if left <= 0:
-                        raise TimeoutError(f"{message_id} did not arrive within {timeout:.0f} s")
-                    self._arrived.wait(left)
-                return self.accepted[message_id]
-
-    return TimedSink
-
-
-class Worker:
-    """`celery -A config worker -l info`, the production command, in its own process
-    group, on the current database and the bench's Redis database."""
-
-    def __init__(self, *, email_url: str, broker_url: str, workdir: Path):
-        from django.conf import settings
-
-        from bench import support
-
-        self.log_path = workdir / "worker.log"
-        self.media = workdir / "media"
-        self.env = {
-            **os.environ,
-            "DATABASE_URL": support.database_url(),
-            "REDIS_URL": broker_url,
-            "EMAIL_URL": email_url,
-            "DJANGO_SECRET_KEY": settings.SECRET_KEY,
-            "PORTAL_MEDIA_ROOT": str(self.media),  # the letters' PDFs, removed afterwards
-        }
-        self.env.pop("DATABASE_CONN_MAX_AGE", None)  # production default: persistent
-        self.process: subprocess.Popen | None = None
-
-    def start(self, timeout: float = 60) -> Worker:
-        self.media.mkdir(parents=True, exist_ok=True)
-        log = open(self.log_path, "ab")
-        self.process = subprocess.Popen(
-            [sys.executable, "-m", "celery", "-A", "config", "worker", "-l", "info",
-             "-n", f"bench-{os.getpid()}@%h"],
-            cwd=ROOT, env=self.env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
-        )
-        log.close()
-        deadline = time.monotonic() + timeout
-        while b"ready." not in self.log_path.read_bytes():
-            if self.process.poll() is not None or time.monotonic() > deadline:
-                raise RuntimeError("the worker did not start")
-            time.sleep(0.1)
-        return self
-
-    def log(self) -> str:
-        return self.log_path.read_text(errors="replace") if self.log_path.exists() else ""
-
-    def concurrency(self) -> str:
-        for line in self.log().splitlines():
-            if "concurrency:" in line:
-                return line.split("concurrency:", 1)[1].strip()
-        return "?"
-
-    def stop(self) -> None:
-        """Warm shutdown (SIGTERM), then SIGKILL to what is left of its process group."""
-        if self.process is None:
-            return
-        if self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(20)
-            except subprocess.TimeoutExpired:
-                pass
-        try:
-            os.killpg(self.process.pid, signal.SIGKILL)  # pool processes, if any are left
-        except ProcessLookupError:
-            pass
-        self.process.wait()
 
 
 def _prepare(count: int):
@@ -183,49 +84,58 @@ def _prepare(count: int):
 
 
 def _decide(kind: str, permit, director, sink) -> Decision:
-    from notifications.models import Letter, OutboxEmail
-    from reviews.services import approve_permit, deny_permit
+    from outbox.models import OutboxEmail
+    from permits.models import Letter
+    from permits.services import approve_permit, deny_permit
 
+    arrived = len(sink.arrivals)
     started = time.perf_counter()
     if kind == "approve":
         approve_permit(permit_id=permit.pk, by=director, note="Bench approval")
     else:
-        deny_permit(permit_id=permit.pk, by=director, reasons=["no_space"], note="Bench denial")
+        deny_permit(permit_id=permit.pk, by=director, reasons=["no_space"], note="Bench denial", final=True)
     committed, committed_wall = time.perf_counter(), time.time()
+    # The worker handling the event queues the email (after the letter), another task
+    # delivers it: the next message to arrive, named by the outbox row in its Message-ID.
+    sink.wait_for(arrived + 1, TIMEOUT)
+    message_id, arrival = list(sink.arrivals.items())[arrived]
+    email = OutboxEmail.objects.filter(pk=int(message_id.removeprefix("<outbox-").split("@")[0])).first()
     template = "permit_approved" if kind == "approve" else "permit_denied"
-    email = OutboxEmail.objects.filter(permit_id=permit.pk, template=template).order_by("-pk")
-    email = email.first()
-    if email is None:
-        raise RuntimeError(f"{kind} of {permit.reference} queued no email")
-    accepted, _, raw = sink.wait_for_id(f"<outbox-{email.pk}@permit-portal>", TIMEOUT)
-    letter = Letter.objects.filter(pk=email.letter_id).only("rendered_at").first()
+    if email is None or email.template != template or email.about_id != permit.pk:
+        raise RuntimeError(f"{kind} of {permit.reference}: unexpected message {message_id}")
+    letter = Letter.objects.filter(pdf=email.attachment.name).only("rendered_at").first() if email.attachment else None
     letter_ms = None
     if letter is not None and letter.rendered_at is not None:
         letter_ms = (letter.rendered_at.timestamp() - committed_wall) * 1000
     return Decision(
         kind=kind, reference=permit.reference, service_ms=(committed - started) * 1000,
-        latency_ms=(accepted - committed) * 1000, letter_ms=letter_ms, size=len(raw),
-        has_pdf=b"application/pdf" in raw,
+        latency_ms=(arrival.at - committed) * 1000, letter_ms=letter_ms, size=len(arrival.raw),
+        has_pdf=b"application/pdf" in arrival.raw,
     )
 
 
 def run(options) -> str:
-    from bench import support, sweep_data
+    from bench import dataset, support
+    from devtools.live import SmtpSink, Worker
 
     count = options.runs or DECISIONS
+    logging.getLogger("mail.log").setLevel(logging.WARNING)  # aiosmtpd: a line per SMTP command
     workdir = Path(tempfile.mkdtemp(prefix="portal-bench-mail-"))
     decisions: list[Decision] = []
     concurrency = "?"
-    with support.private_broker() as broker_url, support.use_database(
-        sweep_data.database_for(PACKETS)
-    ):
-        data = sweep_data.ensure(PACKETS, reseed=True)  # decided packets stay decided
+    with support.private_broker() as broker_url, support.use_database(dataset.LATENCY.database):
+        data = dataset.ensure(dataset.LATENCY, reseed=True)  # decided packets stay decided
         director, plan = _prepare(WARMUP + count)
-        sink = _sink_class()().start()
+        sink = SmtpSink().start()
         worker = None
         try:
-            worker = Worker(email_url=sink.url, broker_url=broker_url, workdir=workdir)
-            worker.start()
+            (workdir / "media").mkdir()
+            # As in production: default concurrency, persistent database connections.
+            worker = Worker(
+                email_url=sink.url, redis_url=broker_url, log_path=workdir / "worker.log",
+                concurrency=None, standalone=False, conn_max_age=None, name="bench",
+                extra_env={"PORTAL_MEDIA_ROOT": str(workdir / "media")},  # the letters' PDFs, removed afterwards
+            ).start()
             concurrency = worker.concurrency()
             say(f"worker ready (concurrency {concurrency}), SMTP sink on port {sink.port}")
             for i, (kind, permit) in enumerate(plan):
@@ -269,10 +179,10 @@ def _report(data, decisions: list[Decision], count: int, concurrency: str) -> st
         f"(concurrency {concurrency}), persistent database connections, on that database and "
         "Redis database "
         f"{_redis_db()} of the bench; SMTP: an aiosmtpd sink in the bench process "
-        "(`tests/live.py`). The director approves (outgoing inter-district packets, documents "
-        "verified) and denies packets in turn, one at a time through `reviews.services`; "
+        "(`devtools/live.py`). The director approves (outgoing inter-district packets, documents "
+        "verified) and denies packets in turn, one at a time through `permits.services`; "
         "each decision waits for its email before the next. *Latency* is from the service "
-        "returning (transaction committed, tasks published) to the sink accepting the "
+        "returning (transaction committed, the event's task published) to the sink accepting the "
         "message with the email's Message-ID `<outbox-{id}@permit-portal>`; every message "
         f"carries the decision letter as a PDF ({sum(d.has_pdf for d in measured)} of "
         f"{len(measured)}). {len(measured)} decisions after {len(warm)} warm-up decisions.",

@@ -7,10 +7,12 @@ into one PDF under 30 s with peak memory under 300 MB, at least 2x faster than t
 way; memory growth over 200 letters in one worker under 20 MB.
 
 Everything happens in this one process, in portal_bench (bench/dataset.py) inside one
-transaction that is rolled back at the end, so the letters, their events and the logo
-leave nothing behind; the PDFs go to a temporary folder (FileSystemStorage), removed
-afterwards. No task is published: the letters' on-commit render tasks never fire, the
-bench renders them itself with `render_letter`, as the worker would.
+transaction that is rolled back at the end, so the letters, their events, the emails and
+the logo leave nothing behind; the PDFs go to a temporary folder (FileSystemStorage),
+removed afterwards. No task is published: the bench writes the decisions' events itself
+and handles each one with `notifications.events.handle_event`, as the worker would (the
+letter issued, rendered and stored, the family's email queued); the emails' on-commit
+tasks never fire.
 """
 
 from __future__ import annotations
@@ -27,6 +29,7 @@ import time
 import tracemalloc
 from dataclasses import dataclass, field
 from pathlib import Path
+from unittest import mock
 
 from bench.common import percentile, say
 
@@ -68,6 +71,7 @@ class Result:
     single_bytes: int = 0
     issue_s: float = 0.0
     render_ms: list[float] = field(default_factory=list)
+    render_only_ms: list[float] = field(default_factory=list)  # of which render_letter
     render_by: dict[str, list[float]] = field(default_factory=dict)
     rss_points: dict[int, float] = field(default_factory=dict)  # letters rendered -> MB
     batch_s: list[float] = field(default_factory=list)
@@ -151,28 +155,62 @@ def _interleave(rows: list, sizes: list[int]) -> list:
     return out
 
 
-def _issue(permits, director):
-    """One status event per packet and its letter, through notifications.letters."""
-    from notifications.letters import issue_letter
+def _events(permits, director) -> list[int]:
+    """One status event per packet, as the decision wrote it (not announced: no task)."""
     from permits.models import PermitEvent
 
-    letters = []
-    for permit in permits:
-        event = PermitEvent.objects.create(
+    return [
+        PermitEvent.objects.create(
             permit=permit, kind=PermitEvent.Kind.STATUS, actor=director,
             old_status="under_review", new_status=permit.status, note="bench letter",
-        )
-        letter = issue_letter(event=event)
-        if letter is None:
-            raise RuntimeError(f"no letter for {permit.reference} ({permit.status})")
-        letters.append(letter)
-    return letters
+        ).pk
+        for permit in permits
+    ]
+
+
+def _handle(event_id: int):
+    """What the worker does for one event; its letter."""
+    from notifications.events import handle_event
+    from permits.models import Letter
+
+    handle_event(event_id)
+    letter = Letter.objects.filter(event_id=event_id).first()
+    if letter is None or letter.rendered_at is None:
+        raise RuntimeError(f"event {event_id} issued no rendered letter")
+    return letter
+
+
+def _timing_render_letter(samples: list[float]):
+    """Time the rendering inside handle_event (notifications.events.render_letter), to
+    compare with the letters rendered before events drove them."""
+    from notifications import events
+
+    original = getattr(events, "render_letter", None)
+    if original is None:
+        return contextlib.nullcontext()
+
+    def timed(letter_id):
+        started = time.perf_counter()
+        try:
+            return original(letter_id)
+        finally:
+            samples.append((time.perf_counter() - started) * 1000)
+
+    return mock.patch.object(events, "render_letter", timed)
 
 
 def _fresh(letter_id: int):
-    from notifications.models import Letter
+    from permits.models import Letter
 
     return Letter.objects.select_related(*SELECT_RELATED).get(pk=letter_id)
+
+
+def harfbuzz_subsetting_available() -> bool:
+    """WeasyPrint subsets embedded fonts with HarfBuzz when libharfbuzz-subset (4.1+)
+    is installed, and falls back to fontTools otherwise."""
+    from weasyprint.text.ffi import harfbuzz, harfbuzz_subset
+
+    return harfbuzz_subset is not None and bool(harfbuzz.hb_version_atleast(4, 1, 0))
 
 
 def _pages(pdf: bytes) -> int:
@@ -199,20 +237,20 @@ def _naive(letter_ids: list[int], result: Result) -> bytes:
     return out.getvalue()
 
 
-def _measure(result: Result) -> None:
+def _measure(result: Result, workdir: Path) -> None:
     from django.db import transaction
 
     from applicants.models import User
     from bench import support
     from bench.dataset import DIRECTOR_EMAIL
-    from notifications.letters import batch_pdf, letter_html, render_letter
-    from notifications.models import Letter
+    from notifications.letters import letter_html
     from notifications.pdf import html_to_pdf
-    from permits.models import District
+    from permits.models import District, Letter
+    from reviews.batches import write_batch
 
     director = User.objects.get(email=DIRECTOR_EMAIL)
     with transaction.atomic():
-        district = District.get()
+        district = District.current()
         logo = _logo_png()
         result.logo_bytes = len(logo)
         from django.core.files.base import ContentFile
@@ -221,23 +259,19 @@ def _measure(result: Result) -> None:
 
         started = time.perf_counter()
         permits = _pick_packets(LETTERS)
-        letters = _issue(permits, director)
+        events = _events(permits, director)
         result.issue_s = time.perf_counter() - started
-        result.letters = len(letters)
-        for letter in letters:
-            key = f"{letter.kind}/{letter.language}"
-            result.mix[key] = result.mix.get(key, 0) + 1
-        ids = [letter.pk for letter in letters]
-        say(f"issued {len(letters)} letters in {result.issue_s:.1f} s: {result.mix}")
+        say(f"wrote {len(events)} decision events in {result.issue_s:.1f} s")
 
-        # 1. A single letter: the first one builds the font configuration and stylesheet
-        #    (cold); then warm-ups and timed runs of html_to_pdf(letter_html(letter)).
-        letter = _fresh(ids[0])
+        # 1. The first event of the process: its letter builds WeasyPrint's font
+        #    configuration and stylesheet (cold). Then a single letter, warm-ups and timed
+        #    runs of html_to_pdf(letter_html(letter)).
         started = time.perf_counter()
-        pdf = html_to_pdf(letter_html(letter))
+        first = _handle(events[0])
         result.cold_ms = (time.perf_counter() - started) * 1000
+        ids = [first.pk]
         for i in range(SINGLE_WARMUP + SINGLE_RUNS):
-            letter = _fresh(ids[0])
+            letter = _fresh(first.pk)
             started = time.perf_counter()
             html = letter_html(letter)
             html_done = time.perf_counter()
@@ -250,45 +284,55 @@ def _measure(result: Result) -> None:
         say(f"single letter: cold {result.cold_ms:.0f} ms, warm median "
             f"{statistics.median(result.single_ms):.1f} ms, p95 {percentile(result.single_ms, 95):.1f} ms")
 
-        # 2. Render and store all of them, as the worker does (render_letter), noting the
-        #    process's memory after 10, 50, ... letters (after a full collection).
+        # 2. Every other event handled as the worker does (handle_event: the letter issued,
+        #    rendered and stored, the email queued), noting the process's memory after 10,
+        #    50, ... letters (after a full collection).
         gc.collect()
-        for n, letter_id in enumerate(ids, start=1):
+        for n, event_id in enumerate(events[1:], start=2):
             started = time.perf_counter()
-            rendered = render_letter(letter_id)
+            with _timing_render_letter(result.render_only_ms):
+                letter = _handle(event_id)
             ms = (time.perf_counter() - started) * 1000
+            ids.append(letter.pk)
             result.render_ms.append(ms)
-            result.render_by.setdefault(f"{rendered.kind}/{rendered.language}", []).append(ms)
+            result.render_by.setdefault(f"{letter.kind}/{letter.language}", []).append(ms)
             if n in RSS_POINTS:
                 gc.collect()
                 result.rss_points[n] = _mb(support.rss_kib())
-                say(f"rendered {n:>3} letters: RSS {result.rss_points[n]:.1f} MB")
-        stored = Letter.objects.filter(pk__in=ids, rendered_at__isnull=False).count()
-        if stored != len(ids):
-            raise RuntimeError(f"only {stored} of {len(ids)} letters rendered")
+                say(f"handled {n:>3} events: RSS {result.rss_points[n]:.1f} MB")
+        letters = Letter.objects.filter(pk__in=ids)
+        result.letters = letters.count()
+        for kind, language in letters.values_list("kind", "language"):
+            key = f"{kind}/{language}"
+            result.mix[key] = result.mix.get(key, 0) + 1
+        say(f"{result.letters} letters: {result.mix}")
 
-        # 3. The batch print: batch_pdf joins the stored PDFs (as build_batch orders them).
-        batch = list(Letter.objects.filter(pk__in=ids).order_by(
-            "letter_date", "permit__student__legal_last_name", "pk"))
+        # 3. The batch print: write_batch joins the stored PDFs (as build_batch orders them).
+        batch = list(letters.order_by("letter_date", "permit__student__legal_last_name", "pk"))
         result.stored_bytes = sum(letter.pdf.size for letter in batch)
+        out = workdir / "batch.pdf"
+        del pdf
         for _ in range(BATCH_RUNS):
-            del pdf
+            out.unlink(missing_ok=True)
             _settle()
             base = support.rss_kib()
             result.peak_reset = support.reset_peak_rss() and result.peak_reset
             started = time.perf_counter()
-            pdf = batch_pdf(batch)
+            write_batch(batch, out)
             result.batch_s.append(time.perf_counter() - started)
             peak = support.peak_rss_kib()
             if _mb(peak) - _mb(base) > result.batch_peak_mb - result.batch_base_mb:
                 result.batch_base_mb, result.batch_peak_mb = _mb(base), _mb(peak)
+        pdf = out.read_bytes()
         result.batch_bytes, result.batch_pages = len(pdf), _pages(pdf)
         del pdf
+        out.unlink()
         _settle()
         tracemalloc.start()
-        batch_pdf(batch)
+        write_batch(batch, out)
         result.batch_traced_mb = tracemalloc.get_traced_memory()[1] / 1e6
         tracemalloc.stop()
+        out.unlink()
         say(f"batch of {len(batch)}: {statistics.median(result.batch_s):.2f} s (median of "
             f"{BATCH_RUNS}), peak RSS {result.batch_peak_mb:.0f} MB, traced peak "
             f"{result.batch_traced_mb:.0f} MB, {result.batch_pages} pages")
@@ -310,9 +354,9 @@ def _measure(result: Result) -> None:
 def run(options) -> str:
     from django.test.utils import override_settings
 
-    from bench.dataset import ensure_dataset
+    from bench import dataset
 
-    data = ensure_dataset(reseed=options.reseed)
+    data = dataset.ensure(dataset.DISTRICT, reseed=options.reseed)
     # WeasyPrint logs six INFO lines per document ("Step 1 - Fetching and parsing HTML").
     logging.getLogger("weasyprint.progress").setLevel(logging.WARNING)
     media = Path(tempfile.mkdtemp(prefix="portal-bench-letters-"))
@@ -324,10 +368,10 @@ def run(options) -> str:
     }
     try:
         with override_settings(STORAGES=storages):
-            _measure(result)
+            _measure(result, media)
     finally:
         shutil.rmtree(media, ignore_errors=True)
-    say("rolled back: no letter, event or logo left in portal_bench; PDFs removed")
+    say("rolled back: no letter, event, email or logo left in portal_bench; PDFs removed")
     return _report(data, result)
 
 
@@ -336,7 +380,7 @@ def _stats(values: list[float]) -> str:
 
 
 def _report(data, r: Result) -> str:
-    from notifications.pdf import harfbuzz_subsetting_available
+    from reviews.batches import CHUNK
 
     single_median = statistics.median(r.single_ms)
     batch_s = statistics.median(r.batch_s)
@@ -360,9 +404,11 @@ def _report(data, r: Result) -> str:
         say(f"{'PASS' if ok else 'FAIL'} {goal}: {value}")
     mix = ", ".join(f"{v} {k}" for k, v in sorted(r.mix.items()))
     lines = [
-        f"Data: `portal_bench` ({data.permits:,} packets). {r.letters} letters ({mix}) issued "
-        f"through `notifications.letters.issue_letter` on decided packets in {r.issue_s:.1f} s, "
-        f"with a {r.logo_bytes / 1024:.0f} KiB PNG district logo, inside one transaction rolled "
+        f"Data: `portal_bench` ({data.permits:,} packets). {r.letters} letters ({mix}) of as many "
+        f"decision events on decided packets (written in {r.issue_s:.1f} s), each handled with "
+        "`notifications.events.handle_event` as the worker does (letter issued, rendered and "
+        f"stored, the family's email queued), with a {r.logo_bytes / 1024:.0f} KiB PNG district "
+        "logo, inside one transaction rolled "
         "back at the end; PDFs stored by FileSystemStorage in a temporary folder. One process, "
         "as one worker; WeasyPrint embeds fonts subset with "
         f"{'HarfBuzz' if harfbuzz_subsetting_available() else 'fontTools'}.",
@@ -373,33 +419,36 @@ def _report(data, r: Result) -> str:
         f"{_stats(r.single_ms)} |",
         f"| of which `letter_html` (template and queries) | {len(r.single_html_ms)} | "
         f"{_stats(r.single_html_ms)} |",
-        f"| `render_letter` (render, store the PDF, save the row), all letters | {len(r.render_ms)} | "
-        f"{_stats(r.render_ms)} |",
-        *[f"| `render_letter`, {k} | {len(v)} | {_stats(v)} |" for k, v in sorted(r.render_by.items())],
+        f"| `handle_event` (letter issued, rendered, stored; email queued), every event but the first "
+        f"| {len(r.render_ms)} | {_stats(r.render_ms)} |",
+        *[f"| `handle_event`, {k} | {len(v)} | {_stats(v)} |" for k, v in sorted(r.render_by.items())],
+        *([f"| of which `render_letter` (render, store the PDF, save the row) | {len(r.render_only_ms)} | "
+           f"{_stats(r.render_only_ms)} |"] if r.render_only_ms else []),
         f"| Naive batch: each letter laid out again | {len(r.naive_render_ms)} | "
         f"{_stats(r.naive_render_ms)} |",
         "",
-        f"First letter of the process (font configuration and stylesheet built): "
+        f"First event of the process (`handle_event`; font configuration and stylesheet built): "
         f"{r.cold_ms:.0f} ms. One letter: {r.single_pages} page(s), {r.single_bytes / 1024:.0f} KiB.",
         "",
         f"| Batch of {r.letters} letters into one PDF | Time (s) | Peak RSS (MB) | Above start (MB) "
         "| Output | Pages |",
         "|---|---:|---:|---:|---:|---:|",
-        f"| `batch_pdf` (stored PDFs joined with pypdf), median of {BATCH_RUNS}: "
+        f"| `reviews.batches.write_batch` (stored PDFs joined by qpdf, {CHUNK} at a time), median of "
+        f"{BATCH_RUNS}: "
         f"{', '.join(f'{s:.2f}' for s in r.batch_s)} s | {batch_s:.2f} | {r.batch_peak_mb:.0f} | "
         f"{r.batch_peak_mb - r.batch_base_mb:.0f} | {r.batch_bytes / 1e6:.1f} MB | {r.batch_pages} |",
         f"| Naive: render each letter, then merge with pypdf | {r.naive_s:.2f} | {r.naive_peak_mb:.0f} "
         f"| {r.naive_peak_mb - r.naive_base_mb:.0f} | {r.naive_bytes / 1e6:.1f} MB | {r.naive_pages} |",
         "",
-        f"Batch vs. naive: **{speedup:.1f}x** faster. Python allocations during `batch_pdf` "
+        f"Batch vs. naive: **{speedup:.1f}x** faster. Python allocations during `write_batch` "
         f"peak at {r.batch_traced_mb:.0f} MB (tracemalloc, a separate run); the stored PDFs "
         f"add up to {r.stored_bytes / 1e6:.1f} MB. Peak RSS is the kernel's high-water mark "
         f"(VmHWM), reset before each measured step, after `gc.collect()` and glibc's "
         f"`malloc_trim(0)`{peak_note}; \"above start\" is the peak minus the RSS just before "
         "the step (for the batch, the run of the three that rose most).",
         "",
-        "Worker memory (RSS after a full `gc.collect()`) while `render_letter` ran through the "
-        "letters one after another:",
+        "Worker memory (RSS after a full `gc.collect()`) while `handle_event` ran through the "
+        "events one after another:",
         "",
         "| Letters rendered | " + " | ".join(str(n) for n in r.rss_points) + " |",
         "|---|" + "---:|" * len(r.rss_points),

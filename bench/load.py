@@ -31,8 +31,6 @@ import random
 import re
 import secrets
 import shutil
-import signal
-import socket
 import statistics
 import subprocess
 import tempfile
@@ -44,6 +42,7 @@ from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
 from bench.common import ROOT, SECRET_KEY, percentile, say
+from devtools.live import Process, Worker, database_url, free_port
 
 NAME = "load"
 TITLE = "Load test: 200 users on gunicorn and the Celery worker, locust over loopback"
@@ -83,66 +82,6 @@ ROUTES = [
 GOAL_P95_MS = 250.0
 OTHER_WORK_LIMIT = 0.05  # of the machine: above it, the report says the run was disturbed
 VENV_BIN = ROOT / ".venv" / "bin"
-
-
-@dataclass
-class Process:
-    name: str
-    popen: subprocess.Popen
-    log: Path
-    cpu_s: float = 0.0  # user + system of it and its reaped children, after it stopped
-
-    def alive(self) -> bool:
-        return self.popen.poll() is None
-
-    def stop(self, timeout: float = 20) -> None:
-        """SIGTERM to its process group, then SIGKILL to what is left; CPU time from wait4."""
-        if self.popen.returncode is None:
-            try:
-                os.killpg(self.popen.pid, signal.SIGTERM)
-            except ProcessLookupError:
-                pass
-            self._reap(timeout)
-        try:
-            os.killpg(self.popen.pid, signal.SIGKILL)
-        except ProcessLookupError:
-            pass
-
-    def _reap(self, timeout: float) -> None:
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            pid, status, usage = os.wait4(self.popen.pid, os.WNOHANG)
-            if pid:
-                self.popen.returncode = os.waitstatus_to_exitcode(status)
-                self.cpu_s = usage.ru_utime + usage.ru_stime
-                return
-            time.sleep(0.1)
-        os.killpg(self.popen.pid, signal.SIGKILL)
-        _, status, usage = os.wait4(self.popen.pid, 0)
-        self.popen.returncode = os.waitstatus_to_exitcode(status)
-        self.cpu_s = usage.ru_utime + usage.ru_stime
-
-    def wait(self, timeout: float) -> int:
-        """Wait for it to end by itself (then stop it)."""
-        self._reap(timeout)
-        return self.popen.returncode
-
-    def tail(self, chars: int = 3000) -> str:
-        return self.log.read_text(errors="replace")[-chars:] if self.log.exists() else ""
-
-
-def _start(name: str, command: list[str], env: dict, workdir: Path) -> Process:
-    log = workdir / f"{name}.log"
-    with open(log, "ab") as out:
-        popen = subprocess.Popen(command, cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT,
-                                 stdin=subprocess.DEVNULL, start_new_session=True)
-    return Process(name, popen, log)
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def _proc_ticks() -> dict[int, tuple[int, int, str]]:
@@ -403,8 +342,6 @@ class Run:
 
 
 def _server_env(workdir: Path, redis_url: str) -> dict:
-    from bench.support import database_url
-
     env = {k: v for k, v in os.environ.items()
            if not k.startswith(("DJANGO_", "DATABASE_", "CELERY_", "PORTAL_", "EMAIL_"))}
     env.update(
@@ -422,7 +359,7 @@ def _server_env(workdir: Path, redis_url: str) -> dict:
     return env
 
 
-def _wait_http(url: str, process: Process, timeout: float = 60) -> None:
+def _wait_http(url: str, process, timeout: float = 60) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if not process.alive():
@@ -451,10 +388,10 @@ def _locust(run: Run, index: int, users: int, host: str, workdir: Path, groups: 
     busy0, total0 = _cpu_busy()
     started = time.perf_counter()
     with CpuSampler() as sampler:
-        locust = _start(f"locust-{index}", [
+        locust = Process.start(f"locust-{index}", [
             str(VENV_BIN / "locust"), "-f", str(ROOT / "bench" / "locustfile.py"), "--headless",
             "--host", host, "--stop-timeout", "15", "--loglevel", "WARNING", "--only-summary",
-        ], env, workdir)
+        ], env=env, log_path=workdir / f"locust-{index}.log")
         try:
             step.exit_code = locust.wait(plan["max_seconds"] + 60)
         finally:
@@ -463,7 +400,7 @@ def _locust(run: Run, index: int, users: int, host: str, workdir: Path, groups: 
     busy1, total1 = _cpu_busy()
     step.machine_busy = (busy1 - busy0) / (total1 - total0) if total1 > total0 else 0.0
     step.locust_cpu_s = locust.cpu_s
-    step.cpu = sampler.split(groups | {locust.popen.pid})
+    step.cpu = sampler.split(groups | {locust.pid})
     if not out_path.exists():
         raise RuntimeError(f"locust wrote no samples (exit {step.exit_code}):\n{locust.tail()}")
     step.out = json.loads(out_path.read_text())
@@ -479,28 +416,24 @@ def _execute(run: Run, workdir: Path, redis_url: str) -> None:
                    cwd=ROOT, env=env, check=True)
     run.collectstatic_s = time.perf_counter() - started
 
-    port = _free_port()
+    port = free_port()
     host = f"http://127.0.0.1:{port}"
     web = worker = None
     try:
-        web = _start("gunicorn", [str(VENV_BIN / "gunicorn"), "config.wsgi", "--bind", f"127.0.0.1:{port}",
-                                  *GUNICORN, "--access-logfile", str(workdir / "access.log"),
-                                  "--access-logformat", ACCESS_FORMAT], env, workdir)
-        worker = _start("worker", [str(VENV_BIN / "celery"), "-A", "config", "worker", "-l", "info",
-                                   "-n", f"bench-load-{os.getpid()}@%h"], env, workdir)
+        web = Process.start("gunicorn", [
+            str(VENV_BIN / "gunicorn"), "config.wsgi", "--bind", f"127.0.0.1:{port}", *GUNICORN,
+            "--access-logfile", str(workdir / "access.log"), "--access-logformat", ACCESS_FORMAT,
+        ], env=env, log_path=workdir / "gunicorn.log")
+        # The production command, on the servers' environment (persistent connections).
+        worker = Worker(env=env, redis_url=redis_url, database_url=env["DATABASE_URL"], log_path=workdir / "worker.log",
+                        concurrency=None, standalone=False, conn_max_age=None, name="bench-load").start()
         _wait_http(f"{host}/healthz", web)
-        deadline = time.monotonic() + 60
-        while b"ready." not in worker.log.read_bytes():
-            if not worker.alive() or time.monotonic() > deadline:
-                raise RuntimeError(f"the worker did not start:\n{worker.tail()}")
-            time.sleep(0.2)
-        match = re.search(r"concurrency:\s*(.+)", worker.tail(100_000))
-        run.worker_concurrency = match.group(1).strip() if match else "?"
+        run.worker_concurrency = worker.concurrency()
         say(f"gunicorn on {host} ({' '.join(GUNICORN)}), worker ready ({run.worker_concurrency})")
         for index, users in enumerate(STEPS):
             if index:
                 time.sleep(5)  # the previous users' last requests out of the way
-            run.steps.append(_locust(run, index, users, host, workdir, {web.popen.pid, worker.popen.pid}))
+            run.steps.append(_locust(run, index, users, host, workdir, {web.pid, worker.process.pid}))
         # Let the worker finish the approvals' letters and emails (bounded), then stop.
         run.drained_s = _drain(redis_url)
     finally:
@@ -513,8 +446,8 @@ def _execute(run: Run, workdir: Path, redis_url: str) -> None:
     for step in run.steps:
         all_in = step.out["state"]["all_in_at"] or 0
         step.access = [a for a in access if all_in <= a[0] < all_in + WINDOW_S]
-    run.gunicorn_errors = _errors(web.log, r"\[ERROR\]|Traceback")
-    run.worker_errors = _errors(worker.log, r"\] ERROR|Traceback|CRITICAL")
+    run.gunicorn_errors = _errors(web.log_path, r"\[ERROR\]|Traceback")
+    run.worker_errors = _errors(worker.log_path, r"\] ERROR|Traceback|CRITICAL")
 
 
 def _drain(redis_url: str, timeout: float = 60) -> float:
@@ -559,13 +492,16 @@ def _errors(log: Path, pattern: str) -> list[str]:
 
 
 def _count(run: Run) -> None:
-    from notifications.models import Letter, OutboxEmail
-    from permits.models import Document, PermitEvent
+    from django.contrib.contenttypes.models import ContentType
+
+    from outbox.models import OutboxEmail
+    from permits.models import Document, Letter, Permit, PermitEvent
 
     staff_emails = [s["email"] for s in run.plan["staff_accounts"]]
     by_staff = {"event__actor__email__in": staff_emails}
     approved = PermitEvent.objects.filter(new_status="approved", actor__email__in=staff_emails)
-    emails = OutboxEmail.objects.filter(permit__in=approved.values("permit_id"), template="permit_approved")
+    emails = OutboxEmail.objects.filter(about_type=ContentType.objects.get_for_model(Permit),
+                                        about_id__in=approved.values("permit_id"), template="permit_approved")
     run.counts = {
         "approved": approved.count(),
         "uploads": Document.objects.filter(permit_id__in=[p["draft"] for p in run.plan["parent_accounts"]],
@@ -578,10 +514,9 @@ def _count(run: Run) -> None:
 
 
 def run(options) -> str:
-    from bench import support
-    from bench.dataset import ensure_dataset
+    from bench import dataset, support
 
-    data = ensure_dataset(reseed=options.reseed)  # portal_bench, the source of the copy
+    data = dataset.ensure(dataset.DISTRICT, reseed=options.reseed)  # portal_bench, the source of the copy
     redis_url, redis_client = _redis()
     if redis_client.dbsize():
         raise SystemExit(f"bench: Redis database {REDIS_DB} is not empty; choose another one with "

@@ -4,8 +4,8 @@ the stock Django admin (change list, first page and deep, and change form) of th
 packets as the baseline. Server time (in-process, Django's test Client) and queries.
 
 Data: bench/dataset.py at two sizes, each in its own database and reused the same day:
-100,000 packets (portal_bench, the queue benchmark's) and 1,000,000 packets
-(portal_bench_state, about 2.5 GB, seeded in about 3 minutes). Staff pages are reached
+100,000 packets (`DISTRICT`, portal_bench, the queue benchmark's) and 1,000,000 packets
+(`STATE`, portal_bench_state, about 2.5 GB, seeded in about 3 minutes). Staff pages are reached
 as the director (a superuser) after the second factor, given through the real form
 (/accounts/2fa/verify/) with a recovery code of a bench device.
 """
@@ -20,7 +20,6 @@ NAME = "pages"
 TITLE = "Parent and staff pages at 100,000 and 1,000,000 packets, admin as baseline"
 
 DEPTH = 0.9
-STATE_DATABASE = "portal_bench_state"
 
 
 @dataclass
@@ -70,11 +69,11 @@ def _measure_size(label: str, size, runs: int, reseed: bool) -> SizeResult:
     from django.urls import reverse
 
     from applicants.models import Family, User
-    from bench.dataset import ensure_dataset
+    from bench import dataset
     from permits.models import Permit
     from reviews.selectors import PAGE_SIZE
 
-    data = ensure_dataset(reseed=reseed, size=size)
+    data = dataset.ensure(size, reseed=reseed)
     database = connection.settings_dict["NAME"]
     seed_note = (f"seeded in {data.seconds:.0f} s" if data.seeded
                  else f"already seeded today, ANALYZE in {data.seconds:.1f} s")
@@ -150,7 +149,7 @@ def run(options) -> str:
 
     runs = options.runs or 30
     results = [_measure_size("district", DISTRICT, runs, options.reseed)]
-    with support.use_database(STATE_DATABASE):
+    with support.use_database(STATE.database):
         results.append(_measure_size("state", STATE, runs, options.reseed))
     return _report(results, runs)
 

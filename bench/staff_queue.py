@@ -25,11 +25,11 @@ def run(options) -> str:
     from django.urls import reverse
 
     from applicants.models import User
-    from bench.dataset import ensure_dataset
+    from bench import dataset
     from permits.models import Permit
     from reviews.selectors import PAGE_SIZE
 
-    data = ensure_dataset(reseed=options.reseed)
+    data = dataset.ensure(dataset.DISTRICT, reseed=options.reseed)
     runs = options.runs or 30
     say(f"{data.permits:,} packets, {data.open_permits:,} open")
 

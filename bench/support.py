@@ -70,16 +70,6 @@ def use_database(name: str):
         ContentType.objects.clear_cache()
 
 
-def database_url(name: str | None = None) -> str:
-    """The URL of the current default database (or of `name` on the same server)."""
-    from django.db import connection
-
-    s = connection.settings_dict
-    password = f":{s['PASSWORD']}" if s["PASSWORD"] else ""
-    host = s["HOST"] or "127.0.0.1"
-    return f"postgres://{s['USER']}{password}@{host}:{s['PORT'] or 5432}/{name or s['NAME']}"
-
-
 # --- A Redis database of the bench's own -------------------------------------------
 
 
@@ -108,7 +98,7 @@ def private_broker():
     import redis
 
     from config.celery import app
-    from tests.live import point_celery_at
+    from devtools.live import point_celery_at
 
     url = bench_redis_url()
     client = redis.Redis.from_url(url, socket_timeout=5)

@@ -1,0 +1,1 @@
+"""Development tooling shared by the tests and the benchmarks; never imported by the portal."""
