@@ -17,7 +17,8 @@ from django.conf import settings
 from django.contrib.contenttypes.models import ContentType
 from django.db import transaction
 from django.db.models import Exists, OuterRef
-from django.utils import timezone
+from django.template.loader import get_template
+from django.utils import timezone, translation
 
 from applicants.models import User
 from outbox.emails import queue_email
@@ -44,10 +45,28 @@ class CheckSummary:
     missing_denial_notices: int = 0
     county_alerts: int = 0
     emails: int = 0
+    # Each permit's line of a staff list, rendered once per check (see _lines).
+    lines: dict = field(default_factory=dict, repr=False)
 
 
 def _people(role: str) -> list[User]:
     return list(User.objects.filter(staff_roles__role=role, is_active=True).order_by("pk"))
+
+
+def _lines(summary: CheckSummary, kind: str, items: list[tuple[Permit, int | None]], language: str) -> list[dict]:
+    """The lines of a staff list (templates/emails/lines/<kind>.txt|html), each permit's
+    rendered once per check and language however many emails carry it: an unassigned
+    permit is in every technician's reminder and every director's."""
+    text, html = get_template(f"emails/lines/{kind}.txt"), get_template(f"emails/lines/{kind}.html")
+    lines = []
+    with translation.override(language):
+        for permit, days in items:
+            key = (kind, language, permit.pk, days)
+            if key not in summary.lines:
+                context = {"permit": permit, "days": days, "site_url": settings.SITE_URL}
+                summary.lines[key] = {"text": text.render(context).strip(), "html": html.render(context)}
+            lines.append(summary.lines[key])
+    return lines
 
 
 def _send(summary: CheckSummary, *, key: str, to: User, template: str, context: dict) -> None:
@@ -125,6 +144,7 @@ def _remind(summary: CheckSummary, district: District, day: date, directors: lis
     batch = min(r.pk for r in created)
     for person, items in by_recipient.items():
         # A long list helps nobody: the first ones by urgency, the count, and the queue.
+        first = sorted(items, key=lambda i: i[1])[:EMAIL_LIST_LIMIT]
         _send(
             summary,
             key=f"reminder:{batch}:{person.pk}",
@@ -132,7 +152,7 @@ def _remind(summary: CheckSummary, district: District, day: date, directors: lis
             template="staff_due_soon",
             context={
                 "person": person,
-                "items": sorted(items, key=lambda i: i[1])[:EMAIL_LIST_LIMIT],
+                "lines": _lines(summary, "due_soon", first, person.language),
                 "total": len(items),
                 "today": day,
             },
@@ -155,7 +175,12 @@ def _escalate_overdue(summary: CheckSummary, day: date, directors: list[User]) -
             key=f"overdue:{day.isoformat()}:{director.pk}",
             to=director,
             template="staff_overdue",
-            context={"person": director, "items": items, "total": total, "day": day},
+            context={
+                "person": director,
+                "lines": _lines(summary, "overdue", [(p, None) for p in items], director.language),
+                "total": total,
+                "day": day,
+            },
         )
 
 

@@ -31,10 +31,15 @@ def emails(template):
 
 
 def test_reminders_go_to_every_technician_and_the_director_when_unassigned(due_in, tina, terry, diana):
-    due_in(5)
-    run_daily_checks()
+    permit = due_in(5)
+    summary = run_daily_checks()
     assert sorted(e.to for e in emails("staff_due_soon")) == sorted([tina.email, terry.email, diana.email])
     assert set(DeadlineReminder.objects.values_list("days_before", flat=True)) == {10, 5}
+    # Three emails list the permit; its line was rendered once.
+    assert len(summary.lines) == 1
+    for email in emails("staff_due_soon"):
+        assert f"{permit.reference} Sofia Garcia: 5 days left" in email.body_text
+        assert f'/staff/permits/{permit.pk}/">{permit.reference}</a> Sofia Garcia: 5 days left' in email.body_html
 
 
 def test_reminders_go_to_the_assigned_technician_only(due_in, tina, terry, diana):
