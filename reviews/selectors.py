@@ -3,7 +3,8 @@
 from dataclasses import dataclass
 from datetime import date
 
-from django.db.models import Q, QuerySet
+from django.db.models import BooleanField, Q, QuerySet
+from django.db.models.expressions import RawSQL
 
 from permits.models import Permit, SeatAllocation
 
@@ -56,13 +57,20 @@ def queue(scope: StaffScope, filters: QueueFilters, *, user, after: str = "", si
     # Only submitted packets have a due date; drafts withdrawn unsent are no staff matter.
     permits = _filtered(permits, filters, user=user).filter(due_date__isnull=False)
     if after and (cursor := decode_cursor(after)):
-        due, pk = cursor
-        # due_date >= due is implied by the OR, but PostgreSQL only seeks into the index
-        # with it spelled out; without it the scan starts at the top of the queue.
-        permits = permits.filter(Q(due_date__gt=due) | Q(due_date=due, pk__gt=pk), due_date__gte=due)
+        permits = permits.filter(_after(*cursor))
     rows = list(permits.order_by("due_date", "pk")[: size + 1])
     next_cursor = encode_cursor(rows[size - 1]) if len(rows) > size else None
     return QueuePage(rows[:size], next_cursor)
+
+
+def _after(due: date, pk: int) -> RawSQL:
+    """The permits after (due, pk) in queue order, as a row comparison: PostgreSQL seeks
+    into open_permits_by_due_date with it and reads the next page in index order. The
+    equivalent OR of two ranges let it misjudge how many open permits lie beyond (they
+    crowd the coming months) and sort all of them: 190 ms instead of 2 ms deep in a
+    queue of 150,000 open permits."""
+    table = Permit._meta.db_table
+    return RawSQL(f'("{table}"."due_date", "{table}"."id") > (%s, %s)', (due, pk), output_field=BooleanField())
 
 
 def _filtered(permits: QuerySet[Permit], f: QueueFilters, *, user) -> QuerySet[Permit]:
