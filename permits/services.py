@@ -12,7 +12,7 @@ from datetime import date, timedelta
 
 from django.core.files.uploadedfile import UploadedFile
 from django.db import IntegrityError, transaction
-from django.db.models import Sum
+from django.db.models import Sum, prefetch_related_objects
 from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.translation import gettext as _
@@ -372,6 +372,7 @@ def approve_permit(*, permit_id: int, by: User, school: School | None = None, no
     permit = lock_permit(permit_id)
     if Permit.Status.APPROVED not in Permit.TRANSITIONS[permit.status] or permit.status == Permit.Status.DENIED:
         raise TransitionNotAllowed(permit.status, Permit.Status.APPROVED)
+    prefetch_related_objects([permit], "documents")  # the checklist and the blockers share them
     blockers = approval_blockers(permit)
     if blockers:
         raise PermitError(" ".join(blockers))

@@ -75,7 +75,15 @@ def permit_review(request: HttpRequest, pk: int) -> HttpResponse:
     """The review page of one permit: documents, history, seats and the actions the
     user's role may take."""
     permit = get_permit_for_staff(request.user, pk)
-    prefetch_related_objects([permit], "documents__document_type")
+    prefetch_related_objects(
+        [permit],
+        "documents__document_type",
+        "requested_school",
+        "placed_school",
+        "school_of_residence",
+        "reason",
+        "assigned_to",
+    )
     scope = scope_of(request.user)
     items = checklist(permit)  # once: the page and the approval blockers share it
     listed = {item.document_type.pk for item in items}
