@@ -25,12 +25,18 @@ S = Permit.Status
 K = PermitEvent.Kind
 
 
-def _approval_letter(permit: Permit) -> str:
+def _approval_letter(event: PermitEvent) -> str:
     return {
         PermitKind.INTER_IN: Letter.Kind.ACCEPTANCE,
         PermitKind.INTER_OUT: Letter.Kind.RELEASE,
         PermitKind.INTRA: Letter.Kind.PLACEMENT,
-    }[permit.kind]
+    }[event.permit.kind]
+
+
+def _final_denial_letter(event: PermitEvent) -> str | None:
+    """The panel upheld the denial: the final denial, a letter of its own from which
+    the county's 30 days count (permits.rights). A county's decision has its own."""
+    return Letter.Kind.FINAL_DENIAL if event.note == Appeal.Outcome.UPHELD else None
 
 
 def _refused_appeal(event: PermitEvent) -> dict | None:
@@ -47,12 +53,15 @@ class Effect:
     """What one kind of event causes for the family."""
 
     email: str  # the template triplet templates/emails/<email>-*.txt|html
-    letter: Callable[[Permit], str] | str | None = None  # the Letter.Kind it issues
+    letter: Callable[[PermitEvent], str | None] | str | None = None  # the Letter.Kind it issues
     # Extra context, or None when this particular event sends nothing.
     context: Callable[[PermitEvent], dict | None] = field(default=lambda event: {})
+    # Who is emailed: the family's active guardians, or the staff member the packet
+    # is assigned to (nobody while unassigned: the queue shows it to whoever claims it).
+    audience: str = "family"
 
-    def letter_kind(self, permit: Permit) -> str | None:
-        return self.letter(permit) if callable(self.letter) else self.letter
+    def letter_kind(self, event: PermitEvent) -> str | None:
+        return self.letter(event) if callable(self.letter) else self.letter
 
 
 # (event kind, new status) -> effect. Events not listed cause nothing.
@@ -66,7 +75,9 @@ EFFECTS: dict[tuple[str, str], Effect] = {
     (K.STATUS, S.VOIDED): Effect("permit_voided"),
     # A draft that was never submitted is nobody's business but the family's.
     (K.STATUS, S.WITHDRAWN): Effect("permit_withdrawn", context=lambda e: None if e.old_status == S.DRAFT else {}),
-    (K.APPEAL_DECIDED, ""): Effect("appeal_decided", context=_refused_appeal),
+    (K.APPEAL_DECIDED, ""): Effect("appeal_decided", letter=_final_denial_letter, context=_refused_appeal),
+    (K.DEEMED_DENIED, ""): Effect("permit_deemed_denied"),
+    (K.RELEASE_RECEIVED, ""): Effect("staff_release_received", audience="assignee"),
 }
 
 
@@ -76,18 +87,23 @@ def effect_of(event: PermitEvent) -> Effect | None:
 
 def handle_event(event_id: int) -> int:
     """Do what one event causes, once: its letter issued and rendered, then one email
-    per active guardian in the family's language with the letter attached. Returns
+    per recipient (Effect.audience) in their language with the letter attached. Returns
     the number of emails queued (0 when done before or nothing is owed). Raises
     whatever rendering raises; the event then stays pending for a retry."""
     event = PermitEvent.objects.select_related(
-        "permit__family", "permit__student", "permit__school_year", "permit__placed_school", "permit__requested_school"
+        "permit__family",
+        "permit__student",
+        "permit__school_year",
+        "permit__placed_school",
+        "permit__requested_school",
+        "permit__assigned_to",
     ).get(pk=event_id)
     if event.notified_at is not None:
         return 0
     effect = effect_of(event)
     extra = effect.context(event) if effect else None
     letter = None
-    if effect and extra is not None and (kind := effect.letter_kind(event.permit)):
+    if effect and extra is not None and (kind := effect.letter_kind(event)):
         # Committed on its own: a retry after a failed email finds the letter rendered.
         letter = render_letter(issue_letter(event=event, kind=kind).pk)
     queued = 0
@@ -96,24 +112,32 @@ def handle_event(event_id: int) -> int:
         if locked.notified_at is not None:
             return 0  # another worker finished it while this one rendered
         if effect and extra is not None:
-            queued = _email_family(event, effect, {**event_context(event), **extra}, letter)
+            queued = _email(event, effect, {**event_context(event), **extra}, letter)
         locked.notified_at = timezone.now()
         locked.save(update_fields=["notified_at"])
     return queued
 
 
-def _email_family(event: PermitEvent, effect: Effect, context: dict, letter: Letter | None) -> int:
+def _recipients(event: PermitEvent, effect: Effect) -> list:
+    if effect.audience == "assignee":
+        assignee = event.permit.assigned_to
+        return [assignee] if assignee is not None and assignee.is_active else []
+    return list(event.permit.family.guardians.filter(is_active=True))
+
+
+def _email(event: PermitEvent, effect: Effect, context: dict, letter: Letter | None) -> int:
     queued = 0
-    for guardian in event.permit.family.guardians.filter(is_active=True):
+    for person in _recipients(event, effect):
         email = queue_email(
-            key=f"event:{event.pk}:{guardian.email}:{effect.email}",
-            to=guardian.email,
+            key=f"event:{event.pk}:{person.email}:{effect.email}",
+            to=person.email,
             template=effect.email,
-            language=guardian.language,
+            language=person.language,
             about=event.permit,
             attachment=letter.pdf.name if letter else "",
             attachment_name=letter.filename if letter else "",
-            context={**context, "guardian": guardian},
+            # The family's templates greet the "guardian", the staff's the "person".
+            context={**context, "guardian": person, "person": person},
         )
         queued += email is not None
     return queued

@@ -14,14 +14,75 @@ from zoneinfo import ZoneInfo
 from django.conf import settings
 from django.utils import timezone
 
-# A request received this many days or fewer before the first day of instruction
-# (or later) is a current-year request: EC 46600.2(a)(5)(A).
-CURRENT_YEAR_WINDOW_DAYS = 15
-CURRENT_YEAR_DECISION_DAYS = 30
-# Future-year requests: at the latest 14 days after instruction starts, (a)(5)(B).
-FUTURE_YEAR_DAYS_AFTER_START = 14
-# Appeal to the county board of education: 30 days from the final denial, EC 46601.
-COUNTY_APPEAL_DAYS = 30
+
+@dataclass(frozen=True)
+class RuleSet:
+    """The clock and appeal rules of the Education Code from one date on. A change in
+    the law is a new entry in RULE_SETS with its start date, never an edit of an old
+    one: each request keeps the rule set of its day of receipt (Permit.rule_set)."""
+
+    code: str
+    effective_from: date
+    citation: str
+    # A request received this many days or fewer before the first day of instruction
+    # (or later) is a current-year request, decided within CURRENT_YEAR_DECISION_DAYS:
+    # EC 46600.2(a)(5)(A).
+    current_year_window_days: int = 15
+    current_year_decision_days: int = 30
+    # Future-year requests: at the latest this many days after instruction starts,
+    # EC 46600.2(a)(5)(B).
+    future_year_days_after_start: int = 14
+    # No decision by the due date counts as a denial the family may appeal
+    # (EC 46600.1(d)(1)); a future rule may make it an approval instead.
+    no_decision_counts_as: str = "denial"
+    # Appeal to the county board: filed within 30 days of the final denial, decided
+    # within 30 days of filing (EC 46601), 60 in class 1 and 2 counties where the
+    # rule set allows it.
+    county_appeal_days: int = 30
+    county_decision_days: int = 30
+    county_extended_decision_days: int | None = None
+    # Provisional attendance while a decision or appeal is pending: EC 46603.
+    provisional_school_months: int = 2
+
+
+RULE_SETS: tuple[RuleSet, ...] = (
+    RuleSet(
+        code="ab2826-2019",
+        effective_from=date(2019, 1, 1),
+        citation="EC 46600.2, 46601 as amended by AB 2826 (2018)",
+    ),
+    RuleSet(
+        code="sb413-2024",
+        effective_from=date(2024, 1, 1),
+        citation="EC 46601 as amended by SB 413 (2023): 60 days in class 1 and 2 counties",
+        county_extended_decision_days=60,
+    ),
+)
+
+
+def rules_on(day: date) -> RuleSet:
+    """The rule set in force on a day (the latest one that had started)."""
+    in_force = [rules for rules in RULE_SETS if rules.effective_from <= day]
+    if not in_force:
+        raise ValueError(f"No permit rules are defined for {day.isoformat()}.")
+    return max(in_force, key=lambda rules: rules.effective_from)
+
+
+def rule_set(code: str) -> RuleSet:
+    """A request's rule set by its stored code; the one in force today if it has none
+    (a draft, never received)."""
+    for rules in RULE_SETS:
+        if rules.code == code:
+            return rules
+    return rules_on(today())
+
+
+def county_decision_days(rules: RuleSet, county_class: int | None) -> int:
+    """Days the county board has to decide an appeal: 60 only in class 1 and 2
+    counties under a rule set that allows it, 30 everywhere else."""
+    if rules.county_extended_decision_days and county_class in (1, 2):
+        return rules.county_extended_decision_days
+    return rules.county_decision_days
 
 
 @dataclass(frozen=True)
@@ -30,6 +91,7 @@ class Deadlines:
     year_type: str  # "current" or "future"
     legal_due: date
     district_due: date | None
+    rules: RuleSet
 
     @property
     def due(self) -> date:
@@ -55,30 +117,16 @@ def deadlines_for(
     first_day_of_instruction: date,
     time_zone: str | None = None,
     service_level_days: int | None = None,
+    rules: RuleSet | None = None,
 ) -> Deadlines:
     received_on = local_date(received_at, time_zone)
+    rules = rules or rules_on(received_on)
     days_before_start = (first_day_of_instruction - received_on).days
-    if days_before_start <= CURRENT_YEAR_WINDOW_DAYS:
+    if days_before_start <= rules.current_year_window_days:
         year_type = "current"
-        legal_due = received_on + timedelta(days=CURRENT_YEAR_DECISION_DAYS)
+        legal_due = received_on + timedelta(days=rules.current_year_decision_days)
     else:
         year_type = "future"
-        legal_due = first_day_of_instruction + timedelta(days=FUTURE_YEAR_DAYS_AFTER_START)
+        legal_due = first_day_of_instruction + timedelta(days=rules.future_year_days_after_start)
     district_due = received_on + timedelta(days=service_level_days) if service_level_days else None
-    return Deadlines(received_on, year_type, legal_due, district_due)
-
-
-@dataclass(frozen=True)
-class AppealDeadlines:
-    """The last day to appeal a final denial: to the district (its own board policy,
-    `District.internal_appeal_days`) and to the county board (EC 46601)."""
-
-    internal: date
-    county: date
-
-
-def appeal_deadlines(final_denial_on: date, *, internal_appeal_days: int) -> AppealDeadlines:
-    return AppealDeadlines(
-        internal=final_denial_on + timedelta(days=internal_appeal_days),
-        county=final_denial_on + timedelta(days=COUNTY_APPEAL_DAYS),
-    )
+    return Deadlines(received_on, year_type, legal_due, district_due, rules)

@@ -81,8 +81,25 @@ class District(models.Model):
     info_response_days = models.PositiveSmallIntegerField(
         _("days a family has to answer an information request"), default=10
     )
+    offers_internal_appeal = models.BooleanField(
+        _("the district offers an internal appeal of a denial"),
+        default=True,
+        help_text=_("When it does, a denial becomes final only once the internal appeal is decided or its window closes."),
+    )
     internal_appeal_days = models.PositiveSmallIntegerField(
         _("days to file an internal appeal after a denial"), default=10
+    )
+    internal_appeal_decision_days = models.PositiveSmallIntegerField(
+        _("days the district takes to decide an internal appeal"),
+        default=10,
+        help_text=_("Counted from the filing; for a current-year request never past the request's legal due date."),
+    )
+    county_class = models.PositiveSmallIntegerField(
+        _("county class"),
+        null=True,
+        blank=True,
+        choices=[(n, str(n)) for n in range(1, 8)],
+        help_text=_("Class 1 and 2 counties may take 60 days to decide an appeal (EC 46601, as amended by SB 413)."),
     )
     reminder_days = ArrayField(
         models.PositiveSmallIntegerField(),
@@ -361,6 +378,13 @@ class Permit(models.Model):
     # inter_in: the district the family lives in, which must release the student.
     home_district = models.CharField(_("district of residence"), max_length=200, blank=True)
     release_pending = models.BooleanField(_("release pending"), default=False)
+    # The release that arrived after submission: uploaded by the family, or recorded by
+    # staff when it came another way (paper, the other district's verification code).
+    release_received_at = models.DateTimeField(_("release received"), null=True, blank=True)
+    release_received_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    release_received_how = models.CharField(_("how the release arrived"), max_length=300, blank=True)
     # inter_out: where the student wants to go, and why.
     destination_district = models.CharField(_("district requested"), max_length=200, blank=True)
     destination_school = models.CharField(_("school requested there"), max_length=200, blank=True)
@@ -400,9 +424,13 @@ class Permit(models.Model):
     )
     denial_recommended_at = models.DateTimeField(null=True, blank=True)
     info_due_date = models.DateField(_("information due by"), null=True, blank=True)
-    # Set by the daily check when the due date passed without a decision: the
-    # request is at risk of a deemed denial (EC 46600.1(d)(1)).
+    # Set by the daily check when the legal due date passed without a decision (never
+    # the district's own tighter target): the request counts as denied for appeal
+    # purposes from that day (EC 46600.1(d)(1)), and the family is told.
     deemed_denial_risk_since = models.DateField(null=True, blank=True)
+    # The dated rule set of permits.clock that applied on the day of receipt.
+    rule_set = models.CharField(_("rules applied"), max_length=20, blank=True)
+    void_reason = models.CharField(_("why voided"), max_length=30, blank=True)
     revocation_effective_on = models.DateField(_("revocation effective"), null=True, blank=True)
 
     wizard_step = models.CharField(max_length=20, default="details")
@@ -498,12 +526,23 @@ class Permit(models.Model):
 
 
 class DenialReason(models.TextChoices):
+    # The home district never released the student: not an appealable denial
+    # (EC 46600.1(d)(2)); it is given alone (reviews.forms).
+    NO_RELEASE = "no_release", _("The district of residence has not released the student")
     NO_SPACE = "no_space", _("No space at the school and grade requested")
     GRADES = "grades", _("Grades are not satisfactory")
     ATTENDANCE = "attendance", _("Attendance is not satisfactory")
     BEHAVIOR = "behavior", _("Behavior is not satisfactory")
     REASON_NOT_SUPPORTED = "reason_not_supported", _("The documents do not support the reason given")
     OTHER = "other", _("Other reason (explained below)")
+
+
+class VoidReason(models.TextChoices):
+    """Voiding takes a request off the legal clock, so only these reasons allow it."""
+
+    DUPLICATE = "duplicate", _("A duplicate of another request")
+    ENTERED_IN_ERROR = "entered_in_error", _("Entered in error")
+    WITHDRAWN_IN_WRITING = "withdrawn_in_writing", _("Withdrawn by the family in writing")
 
 
 class Document(models.Model):
@@ -548,6 +587,8 @@ class PermitEvent(models.Model):
         DENIAL_RECOMMENDED = "denial_recommended", _("Denial recommended")
         SITE_REVIEWED = "site_reviewed", _("Reviewed by the school")
         REVOCATION_RECOMMENDED = "revocation_recommended", _("Revocation recommended")
+        RELEASE_RECEIVED = "release_received", _("Release received")
+        DEEMED_DENIED = "deemed_denied", _("Not decided in time: counts as a denial")
         APPEAL_FILED = "appeal_filed", _("Appeal filed")
         APPEAL_DECIDED = "appeal_decided", _("Appeal decided")
         COUNTY_APPEAL = "county_appeal", _("County appeal updated")
@@ -559,6 +600,8 @@ class PermitEvent(models.Model):
         Kind.DOCUMENT_ADDED,
         Kind.DOCUMENT_REJECTED,
         Kind.INFO_ANSWERED,
+        Kind.RELEASE_RECEIVED,
+        Kind.DEEMED_DENIED,
         Kind.APPEAL_FILED,
         Kind.APPEAL_DECIDED,
     )
@@ -595,6 +638,8 @@ class InformationRequest(models.Model):
     message = models.TextField(_("message to the family"))
     document_types = models.ManyToManyField(DocumentType, blank=True, related_name="+")
     due_date = models.DateField(_("answer due by"))
+    # A deadline on or after the request's legal due date needs a director's reason.
+    deadline_override_reason = models.TextField(_("why the deadline runs past the legal due date"), blank=True)
     created_at = models.DateTimeField(default=timezone.now)
     answer = models.TextField(_("family's answer"), blank=True)
     answered_at = models.DateTimeField(null=True, blank=True)
@@ -630,11 +675,13 @@ class Appeal(models.Model):
     )
     statement = models.TextField(_("statement"), blank=True)
     hearing_on = models.DateField(_("hearing date"), null=True, blank=True)
+    # Internal appeals: when the district must decide (permits.rights).
+    decision_due_date = models.DateField(_("decision due"), null=True, blank=True)
     county_due_date = models.DateField(_("county decision due"), null=True, blank=True)
     extension_reason = models.TextField(
         _("reason for the 60-day period"),
         blank=True,
-        help_text=_("The largest counties may take 60 days, with a recorded reason."),
+        help_text=_("Class 1 and 2 counties may take 60 days, with a recorded reason."),
     )
     outcome = models.CharField(max_length=12, choices=Outcome.choices, default=Outcome.PENDING)
     decided_on = models.DateField(_("decided on"), null=True, blank=True)
@@ -661,6 +708,7 @@ class Letter(models.Model):
         RELEASE = "release", _("Release")
         PLACEMENT = "placement", _("Intra-district placement")
         DENIAL = "denial", _("Denial")
+        FINAL_DENIAL = "final_denial", _("Final denial after the internal appeal")
         REVOCATION = "revocation", _("Revocation")
         ABANDONMENT = "abandonment", _("Abandonment")
         INFORMATION_REQUEST = "information_request", _("Information request")

@@ -44,6 +44,18 @@ def checklist(permit: Permit) -> list[ChecklistItem]:
     return list(items.values())
 
 
+def release_rule(permit: Permit) -> DocumentRule | None:
+    """The checklist line of the home district's release, for an incoming packet."""
+    return next(
+        (
+            rule
+            for rule in rules_for(kind=permit.kind, reason=permit.reason, special_education=permit.student.special_education)
+            if rule.is_release
+        ),
+        None,
+    )
+
+
 def missing_documents(permit: Permit) -> list[DocumentType]:
     """What still stops the packet from being submitted. The release of an incoming
     inter-district packet may be missing when the family marks it pending."""

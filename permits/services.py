@@ -19,9 +19,10 @@ from django.utils.translation import gettext as _
 
 from applicants.models import Family, Student, User
 
-from . import clock, selectors, uploads
+from . import clock, rights, selectors, uploads
 from .models import (
     Appeal,
+    DenialReason,
     District,
     Document,
     DocumentType,
@@ -32,6 +33,7 @@ from .models import (
     School,
     SchoolYear,
     SeatAllocation,
+    VoidReason,
 )
 from .signals import event_recorded
 
@@ -220,6 +222,7 @@ def submit_permit(*, permit_id: int, by: User) -> Permit:
         first_day_of_instruction=permit.school_year.first_day_of_instruction,
         service_level_days=District.current().service_level_days,
     )
+    permit.rule_set = deadlines.rules.code
     permit.year_type = deadlines.year_type
     permit.legal_due_date = deadlines.legal_due
     permit.district_due_date = deadlines.district_due
@@ -229,7 +232,15 @@ def submit_permit(*, permit_id: int, by: User) -> Permit:
         permit,
         Permit.Status.SUBMITTED,
         by=by,
-        fields=("received_at", "year_type", "legal_due_date", "district_due_date", "due_date", "attested_by"),
+        fields=(
+            "received_at",
+            "rule_set",
+            "year_type",
+            "legal_due_date",
+            "district_due_date",
+            "due_date",
+            "attested_by",
+        ),
     )
     return permit
 
@@ -261,20 +272,58 @@ def claim_permit(*, permit_id: int, by: User) -> Permit:
     return permit
 
 
+def default_information_due_date(permit: Permit, today: date) -> date:
+    """The district's number of days to answer, ending before the request's legal due
+    date when that comes first (EC 46600.1(d)(1): waiting for an answer must not drift
+    into a deemed denial); never before tomorrow."""
+    due = today + timedelta(days=District.current().info_response_days)
+    if permit.legal_due_date and due >= permit.legal_due_date:
+        due = max(permit.legal_due_date - timedelta(days=1), today + timedelta(days=1))
+    return due
+
+
 @transaction.atomic
 def request_information(
-    *, permit_id: int, by: User, message: str, document_types: list[DocumentType], due_date: date | None = None
+    *,
+    permit_id: int,
+    by: User,
+    message: str,
+    document_types: list[DocumentType],
+    due_date: date | None = None,
+    override_reason: str = "",
+    may_override: bool = False,
 ) -> InformationRequest:
-    """Ask the family for missing or rejected documents by a dated deadline
-    (the district's default number of days unless given); the packet waits in
-    `info_requested`. Raises PermitError for a deadline that is not in the future."""
+    """Ask the family for missing or rejected documents by a dated deadline (by
+    default the district's number of days, ending before the legal due date); the
+    packet waits in `info_requested`. Raises PermitError for a deadline that is not in
+    the future, and for one on or after the request's legal due date unless a
+    director (`may_override`, decided by the caller) gives a reason."""
     permit = lock_permit(permit_id)
+    require_open(permit)
     today = clock.today()
-    due_date = due_date or today + timedelta(days=District.current().info_response_days)
+    due_date = due_date or default_information_due_date(permit, today)
     if due_date <= today:
         raise PermitError(_("The answer deadline must be after today."))
+    override_reason = override_reason.strip()
+    if permit.legal_due_date and due_date >= permit.legal_due_date:
+        if not may_override:
+            raise PermitError(
+                _(
+                    "The answer deadline must be before the legal due date, %(date)s; only a director may "
+                    "set a later one, with a reason."
+                )
+                % {"date": date_format(permit.legal_due_date)}
+            )
+        if not override_reason:
+            raise PermitError(_("Say why the answer deadline runs past the legal due date."))
+    else:
+        override_reason = ""
     request = InformationRequest.objects.create(
-        permit=permit, requested_by=by, message=message.strip(), due_date=due_date
+        permit=permit,
+        requested_by=by,
+        message=message.strip(),
+        due_date=due_date,
+        deadline_override_reason=override_reason,
     )
     request.document_types.set(document_types)
     permit.info_due_date = due_date
@@ -305,15 +354,55 @@ def answer_information_request(*, permit_id: int, by: User, answer: str = "") ->
     return permit
 
 
+@transaction.atomic
+def receive_release(*, permit_id: int, by: User, upload: UploadedFile | None = None, how: str = "") -> Permit:
+    """The home district's release of an incoming request, arriving after submission:
+    the family uploads it (`upload`, checked like every file, then verified by staff
+    like every document), or staff record that it came another way (`how`: on paper,
+    the other district's verification code). Either clears `release_pending` and
+    writes an event; the assigned technician is told (notifications.events). Raises
+    PermitError when the request is closed or not waiting for a release."""
+    permit = lock_permit(permit_id)
+    require_open(permit)
+    if permit.kind != PermitKind.INTER_IN or not permit.release_pending:
+        raise PermitError(_("This request is not waiting for a release."))
+    how = how.strip()
+    if upload is None and not how:
+        raise PermitError(_("Upload the release, or say how it arrived."))
+    note = how
+    if upload is not None:
+        rule = selectors.release_rule(permit)
+        if rule is None:
+            raise PermitError(_("The district has no release document configured."))
+        document = _store_document(permit=permit, document_type=rule.document_type, upload=upload, by=by)
+        how, note = "", f"{rule.document_type.name_en}: {document.original_name}"
+    permit.release_pending = False
+    permit.release_received_at, permit.release_received_by, permit.release_received_how = timezone.now(), by, how
+    permit.save(
+        update_fields=[
+            "release_pending",
+            "release_received_at",
+            "release_received_by",
+            "release_received_how",
+            "updated_at",
+        ]
+    )
+    record_event(permit, PermitEvent.Kind.RELEASE_RECEIVED, by=by, note=note)
+    return permit
+
+
 def approval_blockers(permit: Permit, checklist: list[selectors.ChecklistItem] | None = None) -> list[str]:
     """Why a packet cannot be approved yet; empty when it can. The review page passes
     the checklist it already built (and prefetched documents), so nothing is
     queried twice."""
     items = selectors.checklist(permit) if checklist is None else checklist
+    # A release that staff recorded as received another way needs no file.
+    release_on_record = bool(permit.release_received_how)
     blockers = [
         _("%(document)s is not verified.") % {"document": item.document_type.name}
         for item in items
         if not any(d.review == Document.Review.VERIFIED for d in item.documents)
+        and not (item.is_release and release_on_record)
     ]
     if any(d.review == Document.Review.PENDING for d in permit.documents.all()):
         blockers.append(_("Some documents are not reviewed yet."))
@@ -403,6 +492,12 @@ def deny_permit(*, permit_id: int, by: User, reasons: list[str], note: str = "",
                 "school if the requested one is full."
             )
         )
+    if DenialReason.NO_RELEASE in reasons:
+        # Not an appealable denial (EC 46600.1(d)(2)): it must not hide an appealable reason.
+        if permit.kind != PermitKind.INTER_IN:
+            raise PermitError(_("Only an incoming request waits for a release from the district of residence."))
+        if len(reasons) > 1:
+            raise PermitError(_("A denial for lack of a release is given alone; deny on other grounds separately."))
     permit.denial_reasons, permit.decision_note = list(reasons), note.strip()
     if final:
         _deny(permit, by=by, note=note, fields=("denial_reasons", "decision_note"))
@@ -432,12 +527,21 @@ def confirm_denial(*, permit_id: int, by: User) -> Permit:
 
 
 @transaction.atomic
-def void_permit(*, permit_id: int, by: User, reason: str) -> Permit:
-    """A duplicate or a packet entered in error."""
+def void_permit(*, permit_id: int, by: User, reason: str, note: str = "") -> Permit:
+    """Take a request off the legal clock: a duplicate, one entered in error, or one
+    the family withdrew in writing (VoidReason), with an optional note. Only a
+    director may void (reviews.access); the family is told (notifications.events)."""
     permit = lock_permit(permit_id)
-    if not reason.strip():
-        raise PermitError(_("Say why the request is voided."))
-    change_status(permit, Permit.Status.VOIDED, by=by, note=reason.strip())
+    if reason not in VoidReason.values:
+        raise PermitError(_("Choose why the request is voided."))
+    permit.void_reason = reason
+    change_status(
+        permit,
+        Permit.Status.VOIDED,
+        by=by,
+        note=" — ".join(filter(None, [VoidReason(reason).label, note.strip()])),
+        fields=("void_reason",),
+    )
     return permit
 
 
@@ -476,35 +580,34 @@ def abandon_permit(*, permit_id: int, today: date) -> bool:
 # --- Appeals --------------------------------------------------------------------
 
 
-def appeal_deadlines(permit: Permit) -> clock.AppealDeadlines | None:
-    """The appeal deadlines of a final denial; None for any other status."""
-    if permit.status != Permit.Status.DENIED or permit.decided_at is None:
-        return None
-    return clock.appeal_deadlines(
-        clock.local_date(permit.decided_at), internal_appeal_days=District.current().internal_appeal_days
-    )
-
-
 @transaction.atomic
 def file_internal_appeal(*, permit_id: int, by: User, statement: str, upload: UploadedFile | None = None) -> Appeal:
-    """The family appeals a final denial within the district's window, with an
-    optional supporting document (checked like every upload). Raises PermitError
-    past the deadline, for a second appeal or without a statement."""
+    """The family appeals a denial to the district within the window permits.rights
+    gives, with an optional supporting document (checked like every upload). Raises
+    PermitError where the district offers no internal appeal or the denial is not
+    appealable, past the deadline, for a second appeal or without a statement."""
     permit = lock_permit(permit_id)
-    deadlines = appeal_deadlines(permit)
-    if deadlines is None:
+    appeal_rights = rights.current(permit) if permit.status == Permit.Status.DENIED else None
+    if appeal_rights is None or not appeal_rights.appealable:
         raise PermitError(_("Only a denied request can be appealed."))
-    today = clock.today()
-    if today > deadlines.internal:
-        raise PermitError(
-            _("The deadline for an internal appeal was %(date)s.") % {"date": date_format(deadlines.internal)}
-        )
     if permit.appeals.filter(level=Appeal.Level.INTERNAL).exists():
         raise PermitError(_("An appeal was already filed for this request."))
+    if not appeal_rights.internal:
+        raise PermitError(_("The district does not offer an internal appeal."))
+    today = clock.today()
+    if not appeal_rights.internal_open_on(today):
+        raise PermitError(
+            _("The deadline for an internal appeal was %(date)s.") % {"date": date_format(appeal_rights.internal_until)}
+        )
     if not statement.strip():
         raise PermitError(_("Explain why the decision should change."))
     appeal = Appeal.objects.create(
-        permit=permit, level=Appeal.Level.INTERNAL, filed_on=today, filed_by=by, statement=statement.strip()
+        permit=permit,
+        level=Appeal.Level.INTERNAL,
+        filed_on=today,
+        filed_by=by,
+        statement=statement.strip(),
+        decision_due_date=rights.internal_appeal_decision_due(permit, today),
     )
     if upload is not None:
         _store_document(
@@ -541,12 +644,23 @@ def decide_internal_appeal(*, appeal_id: int, by: User, overturned: bool, school
 def record_county_appeal(
     *, permit_id: int, by: User, filed_on: date, hearing_on: date | None = None, extension_reason: str = ""
 ) -> Appeal:
-    """Track an appeal to the county board: due 30 days after filing, or 60 with a
-    recorded reason (EC 46601)."""
+    """Track an appeal to the county board of a denial or a deemed denial of an
+    inter-district request: the county decides within 30 days of filing, or 60 with a
+    recorded reason where the district's county is class 1 or 2 (EC 46601; the
+    request's rule set)."""
     permit = lock_permit(permit_id)
-    if permit.status != Permit.Status.DENIED:
-        raise PermitError(_("Only a denied request can be appealed to the county."))
-    days = 60 if extension_reason.strip() else 30
+    appeal_rights = rights.current(permit)
+    if appeal_rights is None:
+        raise PermitError(_("Only a denied request, or one not decided in time, can be appealed to the county."))
+    if not appeal_rights.county:
+        if not appeal_rights.appealable:
+            raise PermitError(_("A denial for lack of a release from the district of residence is not appealable."))
+        raise PermitError(_("Intra-district decisions cannot be appealed to the county board."))
+    days = clock.county_decision_days(clock.rule_set(permit.rule_set), District.current().county_class)
+    if extension_reason.strip() and days == 30:
+        raise PermitError(_("Only a class 1 or 2 county may take 60 days to decide."))
+    if not extension_reason.strip():
+        days = 30
     appeal, _created = Appeal.objects.update_or_create(
         permit=permit,
         level=Appeal.Level.COUNTY,
@@ -564,7 +678,8 @@ def record_county_appeal(
 
 @transaction.atomic
 def decide_county_appeal(*, appeal_id: int, by: User, granted: bool, decided_on: date) -> Appeal:
-    """A granted county appeal admits the student without delay, past capacity if need be."""
+    """A granted county appeal admits the student without delay, past capacity if need
+    be; a deemed denial (the request is still open) is approved from where it is."""
     outcome = Appeal.Outcome.GRANTED if granted else Appeal.Outcome.DENIED
     appeal, permit = _decide_appeal(appeal_id, Appeal.Level.COUNTY, outcome, by=by, decided_on=decided_on)
     if granted:

@@ -13,7 +13,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from applicants.access import family_of
 
-from . import selectors, services
+from . import clock, rights, selectors, services
 from .access import get_document_for, get_permit_for
 from .downloads import document_response, file_response
 from .forms import (
@@ -242,7 +242,6 @@ def permit_submit(request: HttpRequest, pk: int) -> HttpResponse:
 @require_GET
 def permit_detail(request: HttpRequest, pk: int) -> HttpResponse:
     permit = get_permit_for(request.user, pk)
-    deadlines = services.appeal_deadlines(permit)
     return render(
         request,
         "permits/permit_detail.html",
@@ -251,7 +250,8 @@ def permit_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "items": selectors.checklist(permit),
             "events": permit.events.filter(kind__in=PermitEvent.FAMILY_VISIBLE),
             "withdraw_form": WithdrawForm(),
-            "appeal_deadline": deadlines.internal if deadlines else None,
+            "appeal_rights": rights.current(permit),
+            "today": clock.today(),
             "appeals": permit.appeals.all(),
             "letters": permit.letters.filter(rendered_at__isnull=False),
             "emails": permit.emails.order_by("queued_at", "pk"),
@@ -277,8 +277,8 @@ def permit_answer(request: HttpRequest, pk: int) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def permit_appeal(request: HttpRequest, pk: int) -> HttpResponse:
     permit = get_permit_for(request.user, pk)
-    deadlines = services.appeal_deadlines(permit)
-    if deadlines is None:
+    appeal_rights = rights.current(permit) if permit.status == Permit.Status.DENIED else None
+    if appeal_rights is None or not appeal_rights.internal_open_on(clock.today()):
         return redirect("permit_detail", pk=permit.pk)
     form = AppealForm(request.POST or None, request.FILES or None)
     if request.method == "POST" and form.is_valid():
@@ -297,7 +297,7 @@ def permit_appeal(request: HttpRequest, pk: int) -> HttpResponse:
             messages.success(request, _("Your appeal was received. The district will tell you its decision."))
             return redirect("permit_detail", pk=permit.pk)
     return render(
-        request, "permits/permit_appeal.html", {"permit": permit, "form": form, "deadline": deadlines.internal}
+        request, "permits/permit_appeal.html", {"permit": permit, "form": form, "deadline": appeal_rights.internal_until}
     )
 
 
