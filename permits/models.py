@@ -111,6 +111,12 @@ class District(models.Model):
     )
     max_file_mb = models.PositiveSmallIntegerField(_("largest file (MB)"), default=10)
     max_packet_mb = models.PositiveSmallIntegerField(_("largest packet (MB)"), default=40)
+    board_policy = models.CharField(
+        _("board policy on transfers"),
+        max_length=200,
+        blank=True,
+        help_text=_("The board policy and regulation the permit rules come from, e.g. BP/AR 5117."),
+    )
     policy_intro_en = models.TextField(_("policy introduction (English)"), blank=True)
     policy_intro_es = models.TextField(_("policy introduction (Spanish)"), blank=True)
     appeal_steps_en = models.TextField(_("internal appeal steps (English)"), blank=True)
@@ -313,6 +319,14 @@ def _new_reference() -> str:
     return "P-" + unambiguous_code(8)
 
 
+class VoidReason(models.TextChoices):
+    """Voiding takes a request off the legal clock, so only these reasons allow it."""
+
+    DUPLICATE = "duplicate", _("A duplicate of another request")
+    ENTERED_IN_ERROR = "entered_in_error", _("Entered in error")
+    WITHDRAWN_IN_WRITING = "withdrawn_in_writing", _("Withdrawn by the family in writing")
+
+
 class Permit(models.Model):
     """A family's permit request for one student, one school year and one kind: its packet."""
 
@@ -430,7 +444,7 @@ class Permit(models.Model):
     deemed_denial_risk_since = models.DateField(null=True, blank=True)
     # The dated rule set of permits.clock that applied on the day of receipt.
     rule_set = models.CharField(_("rules applied"), max_length=20, blank=True)
-    void_reason = models.CharField(_("why voided"), max_length=30, blank=True)
+    void_reason = models.CharField(_("why voided"), max_length=30, choices=VoidReason.choices, blank=True)
     revocation_effective_on = models.DateField(_("revocation effective"), null=True, blank=True)
 
     wizard_step = models.CharField(max_length=20, default="details")
@@ -535,14 +549,6 @@ class DenialReason(models.TextChoices):
     BEHAVIOR = "behavior", _("Behavior is not satisfactory")
     REASON_NOT_SUPPORTED = "reason_not_supported", _("The documents do not support the reason given")
     OTHER = "other", _("Other reason (explained below)")
-
-
-class VoidReason(models.TextChoices):
-    """Voiding takes a request off the legal clock, so only these reasons allow it."""
-
-    DUPLICATE = "duplicate", _("A duplicate of another request")
-    ENTERED_IN_ERROR = "entered_in_error", _("Entered in error")
-    WITHDRAWN_IN_WRITING = "withdrawn_in_writing", _("Withdrawn by the family in writing")
 
 
 class Document(models.Model):
