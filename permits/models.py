@@ -84,7 +84,9 @@ class District(models.Model):
     offers_internal_appeal = models.BooleanField(
         _("the district offers an internal appeal of a denial"),
         default=True,
-        help_text=_("When it does, a denial becomes final only once the internal appeal is decided or its window closes."),
+        help_text=_(
+            "When it does, a denial becomes final only once the internal appeal is decided or its window closes."
+        ),
     )
     internal_appeal_days = models.PositiveSmallIntegerField(
         _("days to file an internal appeal after a denial"), default=10

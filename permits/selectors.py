@@ -49,7 +49,9 @@ def release_rule(permit: Permit) -> DocumentRule | None:
     return next(
         (
             rule
-            for rule in rules_for(kind=permit.kind, reason=permit.reason, special_education=permit.student.special_education)
+            for rule in rules_for(
+                kind=permit.kind, reason=permit.reason, special_education=permit.student.special_education
+            )
             if rule.is_release
         ),
         None,

@@ -297,7 +297,9 @@ def permit_appeal(request: HttpRequest, pk: int) -> HttpResponse:
             messages.success(request, _("Your appeal was received. The district will tell you its decision."))
             return redirect("permit_detail", pk=permit.pk)
     return render(
-        request, "permits/permit_appeal.html", {"permit": permit, "form": form, "deadline": appeal_rights.internal_until}
+        request,
+        "permits/permit_appeal.html",
+        {"permit": permit, "form": form, "deadline": appeal_rights.internal_until},
     )
 
 
