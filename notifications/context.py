@@ -1,7 +1,7 @@
 """What an event's email and letter say about it, built once from the event: the same
 dates, the same appeal rights and the same information request in both."""
 
-from permits import clock, rights
+from permits import clock, rights, terms
 from permits.models import Appeal, District, Permit, PermitEvent
 
 K = PermitEvent.Kind
@@ -19,7 +19,8 @@ def appeal_rights_of(event: PermitEvent) -> rights.AppealRights | None:
             permit, clock.local_date(permit.decided_at), upheld_on=clock.local_date(event.created_at)
         )
     if event.kind == K.DEEMED_DENIED:
-        return rights.for_deemed_denial(permit, clock.local_date(event.created_at))
+        # The day the daily check recorded, even when it caught up on missed days.
+        return rights.for_deemed_denial(permit, permit.deemed_denial_risk_since or clock.local_date(event.created_at))
     return None
 
 
@@ -33,4 +34,5 @@ def event_context(event: PermitEvent) -> dict:
         "district": District.current(),
         "appeal_rights": appeal_rights_of(event),
         "information_request": permit.information_requests.filter(created_at__lte=event.created_at).first(),
+        "term": terms.term_of(permit),
     }

@@ -78,6 +78,9 @@ EFFECTS: dict[tuple[str, str], Effect] = {
     (K.APPEAL_DECIDED, ""): Effect("appeal_decided", letter=_final_denial_letter, context=_refused_appeal),
     (K.DEEMED_DENIED, ""): Effect("permit_deemed_denied"),
     (K.RELEASE_RECEIVED, ""): Effect("staff_release_received", audience="assignee"),
+    # A continuing year of a multi-year permit, created approved by the spring
+    # rollover: the family confirms the student returns (the term's letter stands).
+    (K.CREATED, S.APPROVED): Effect("permit_continuation"),
 }
 
 

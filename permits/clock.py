@@ -130,3 +130,25 @@ def deadlines_for(
         legal_due = first_day_of_instruction + timedelta(days=rules.future_year_days_after_start)
     district_due = received_on + timedelta(days=service_level_days) if service_level_days else None
     return Deadlines(received_on, year_type, legal_due, district_due, rules)
+
+
+# A school month is 20 school days, four weeks of five (EC 37201); a pupil may attend
+# provisionally for at most RuleSet.provisional_school_months of them (EC 46603).
+SCHOOL_MONTH_DAYS = 20
+
+
+def last_school_day(start: date, school_days: int, *, holidays: set[date], last_day: date) -> date:
+    """The day the `school_days`-th school day falls on, counting `start` as the first
+    when it is one. School days are the weekdays that are not `holidays` (the year's
+    days without instruction); the count stops at the year's last day of instruction,
+    which is returned when the days run past it."""
+    if school_days < 1:
+        raise ValueError("Count at least one school day.")
+    day, counted = start, 0
+    while day <= last_day:
+        if day.weekday() < 5 and day not in holidays:
+            counted += 1
+            if counted == school_days:
+                return day
+        day += timedelta(days=1)
+    return last_day

@@ -116,6 +116,13 @@ class UploadForm(forms.Form):
         field.label_from_instance = lambda document_type: document_type.name
 
 
+class ReleaseForm(forms.Form):
+    """The home district's release, uploaded after submission. Only the file: which
+    document it is comes from the district's checklist (selectors.release_rule)."""
+
+    file = UploadForm.base_fields["file"]
+
+
 class SubmitForm(forms.Form):
     attest = forms.BooleanField(
         label=_(

@@ -5,6 +5,7 @@ from asgiref.local import Local
 from django.conf import settings
 from django.contrib.contenttypes.fields import GenericRelation
 from django.contrib.postgres.fields import ArrayField
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
@@ -111,6 +112,26 @@ class District(models.Model):
     technicians_can_deny = models.BooleanField(
         _("technicians may deny without the director's confirmation"), default=False
     )
+    permit_term_years = models.PositiveSmallIntegerField(
+        _("school years an inter-district permit lasts"),
+        default=5,
+        validators=[MinValueValidator(1), MaxValueValidator(5)],
+        help_text=_("At most five school years (EC 46600(a)); enrolled students do not reapply each year."),
+    )
+
+    class UnconfirmedContinuation(models.TextChoices):
+        RELEASE_SEAT = "release_seat", _("release the seat: the permit lapses")
+        KEEP_SEAT = "keep_seat", _("keep the seat: the student is expected back")
+
+    unconfirmed_continuation = models.CharField(
+        _("when a family does not confirm a continuing student"),
+        max_length=20,
+        choices=UnconfirmedContinuation.choices,
+        default=UnconfirmedContinuation.KEEP_SEAT,
+    )
+    continuation_reminder_days = models.PositiveSmallIntegerField(
+        _("remind families this many days before the confirmation deadline"), default=7
+    )
     max_file_mb = models.PositiveSmallIntegerField(_("largest file (MB)"), default=10)
     max_packet_mb = models.PositiveSmallIntegerField(_("largest packet (MB)"), default=40)
     board_policy = models.CharField(
@@ -205,6 +226,8 @@ class SchoolYear(models.Model):
     last_day_of_instruction = models.DateField(_("last day of instruction"))
     applications_open_on = models.DateField(_("requests accepted from"))
     applications_close_on = models.DateField(_("requests accepted until"))
+    # Continuing permit students confirm they return for this year by this date.
+    continuation_confirm_by = models.DateField(_("continuing students confirm by"), null=True, blank=True)
 
     class Meta:
         ordering = ["-first_day_of_instruction"]
@@ -215,6 +238,23 @@ class SchoolYear(models.Model):
 
     def accepts_requests_on(self, day: date) -> bool:
         return self.applications_open_on <= day <= self.applications_close_on
+
+
+class NonInstructionalDay(models.Model):
+    """A weekday without instruction (a holiday, a recess day): school days, and so
+    school months (EC 37201: 20 school days), skip it."""
+
+    school_year = models.ForeignKey(SchoolYear, on_delete=models.CASCADE, related_name="non_instructional_days")
+    day = models.DateField(_("day"))
+    name = models.CharField(_("name"), max_length=100, blank=True)
+
+    class Meta:
+        ordering = ["day"]
+        verbose_name = _("day without instruction")
+        constraints = [models.UniqueConstraint(fields=["school_year", "day"], name="one_entry_per_day")]
+
+    def __str__(self):
+        return f"{self.day} {self.name}"
 
 
 class SeatAllocation(models.Model):
@@ -321,6 +361,26 @@ def _new_reference() -> str:
     return "P-" + unambiguous_code(8)
 
 
+class DecisionRule(models.TextChoices):
+    """The protection that shaped a decision, recorded on it (DOMAIN §2)."""
+
+    BULLYING_INTRA = "bullying_intra", _("Intra-district request of a bullying victim: approved (EC 46600(b))")
+    OUTGOING_PROTECTED = (
+        "outgoing_protected",
+        _(
+            "Outgoing request of a bullying victim or a child of an active-duty military parent: "
+            "the district of residence may not prohibit it (EC 46600(b), (d))"
+        ),
+    )
+    INCOMING_PRIORITY = (
+        "incoming_priority",
+        _(
+            "Incoming request of a bullying victim or a child of an active-duty military parent: "
+            "accepted up to capacity, never refused for grades, attendance or behavior (EC 46600(b), (d))"
+        ),
+    )
+
+
 class VoidReason(models.TextChoices):
     """Voiding takes a request off the legal clock, so only these reasons allow it."""
 
@@ -355,7 +415,8 @@ class Permit(models.Model):
         S.SUBMITTED: {S.UNDER_REVIEW, S.INFO_REQUESTED, S.APPROVED, S.DENIED, S.WITHDRAWN, S.VOIDED},
         S.UNDER_REVIEW: {S.INFO_REQUESTED, S.APPROVED, S.DENIED, S.WITHDRAWN, S.VOIDED},
         S.INFO_REQUESTED: {S.UNDER_REVIEW, S.ABANDONED, S.WITHDRAWN, S.VOIDED},
-        S.APPROVED: {S.REVOKED, S.VOIDED},
+        # ABANDONED: a continuing year of a multi-year permit the family did not confirm.
+        S.APPROVED: {S.REVOKED, S.VOIDED, S.ABANDONED},
         S.DENIED: {S.APPROVED},  # an appeal overturned or granted
         S.WITHDRAWN: set(),
         S.VOIDED: set(),
@@ -447,6 +508,20 @@ class Permit(models.Model):
     # The dated rule set of permits.clock that applied on the day of receipt.
     rule_set = models.CharField(_("rules applied"), max_length=20, blank=True)
     void_reason = models.CharField(_("why voided"), max_length=30, choices=VoidReason.choices, blank=True)
+    decision_rule = models.CharField(_("rule applied"), max_length=30, choices=DecisionRule.choices, blank=True)
+    # A multi-year permit (EC 46600(a)): how many school years, from the first one, the
+    # approval covers; each later year is its own row that `continues` the previous.
+    term_years = models.PositiveSmallIntegerField(_("term (school years)"), null=True, blank=True)
+    continues = models.ForeignKey(
+        "self",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="continued_by",
+        verbose_name=_("continues the permit of"),
+    )
+    continuation_confirmed_at = models.DateTimeField(_("return confirmed"), null=True, blank=True)
+    continuation_reminded_at = models.DateTimeField(null=True, blank=True)
     revocation_effective_on = models.DateField(_("revocation effective"), null=True, blank=True)
 
     wizard_step = models.CharField(max_length=20, default="details")
@@ -491,6 +566,14 @@ class Permit(models.Model):
                 fields=["due_date", "id"],
                 condition=Q(status__in=["submitted", "under_review", "info_requested"]),
                 name="open_permits_by_due_date",
+            ),
+            # The daily check finds undecided requests past their legal due date.
+            models.Index(
+                fields=["legal_due_date"],
+                condition=Q(
+                    status__in=["submitted", "under_review", "info_requested"], deemed_denial_risk_since__isnull=True
+                ),
+                name="undecided_past_legal_due",
             ),
             # Counting the seats taken at a school in a grade (approval, review page).
             models.Index(
@@ -597,6 +680,8 @@ class PermitEvent(models.Model):
         REVOCATION_RECOMMENDED = "revocation_recommended", _("Revocation recommended")
         RELEASE_RECEIVED = "release_received", _("Release received")
         DEEMED_DENIED = "deemed_denied", _("Not decided in time: counts as a denial")
+        PROVISIONAL_ATTENDANCE = "provisional_attendance", _("Provisional attendance")
+        CONTINUATION_CONFIRMED = "continuation_confirmed", _("Return confirmed")
         APPEAL_FILED = "appeal_filed", _("Appeal filed")
         APPEAL_DECIDED = "appeal_decided", _("Appeal decided")
         COUNTY_APPEAL = "county_appeal", _("County appeal updated")
@@ -610,6 +695,7 @@ class PermitEvent(models.Model):
         Kind.INFO_ANSWERED,
         Kind.RELEASE_RECEIVED,
         Kind.DEEMED_DENIED,
+        Kind.CONTINUATION_CONFIRMED,
         Kind.APPEAL_FILED,
         Kind.APPEAL_DECIDED,
     )
@@ -704,6 +790,33 @@ class Appeal(models.Model):
 
     def __str__(self):
         return f"{self.get_level_display()} {self.permit}"
+
+
+class ProvisionalAttendance(models.Model):
+    """A pupil attending provisionally while a decision or an appeal is pending: at
+    most two school months from the first day attending (EC 46603)."""
+
+    permit = models.ForeignKey(Permit, on_delete=models.CASCADE, related_name="provisional_attendances")
+    school = models.ForeignKey(School, on_delete=models.PROTECT, related_name="+", verbose_name=_("school"))
+    started_on = models.DateField(_("first day attending"))
+    reason = models.TextField(_("reason"))
+    # The last day allowed, from the school year's calendar (permits.clock).
+    ends_by = models.DateField(_("may attend until"))
+    ended_on = models.DateField(_("ended on"), null=True, blank=True)
+    recorded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["ends_by", "pk"]
+        verbose_name = _("provisional attendance")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["permit"], condition=Q(ended_on__isnull=True), name="one_open_provisional_attendance"
+            )
+        ]
+
+    def __str__(self):
+        return f"{self.permit} at {self.school} from {self.started_on}"
 
 
 class Letter(models.Model):

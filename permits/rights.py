@@ -45,6 +45,8 @@ class AppealRights:
     # This denial follows an internal appeal the panel upheld.
     after_internal_appeal: bool = False
     deemed: bool = False
+    # The county's filing window in days, from the request's rule set.
+    county_days: int = 30
 
     @property
     def appealable(self) -> bool:
@@ -94,6 +96,7 @@ def for_denial(
         final_on=final_on,
         county_until=county_until,
         after_internal_appeal=upheld_on is not None,
+        county_days=rules.county_appeal_days,
     )
 
 
@@ -102,7 +105,13 @@ def for_deemed_denial(permit: Permit, deemed_on: date) -> AppealRights:
     inter-district family may appeal to the county from then (EC 46600.1(d)(1))."""
     rules = clock.rule_set(permit.rule_set)
     county_until = deemed_on + timedelta(days=rules.county_appeal_days) if goes_to_county(permit) else None
-    return AppealRights(denied_on=deemed_on, final_on=deemed_on, county_until=county_until, deemed=True)
+    return AppealRights(
+        denied_on=deemed_on,
+        final_on=deemed_on,
+        county_until=county_until,
+        deemed=True,
+        county_days=rules.county_appeal_days,
+    )
 
 
 def deemed_denial_day(permit: Permit) -> date | None:

@@ -8,6 +8,7 @@ take an action (a technician recommends a denial, a director confirms it) is dec
 by the caller and passed in, never looked up here.
 """
 
+from dataclasses import dataclass, field
 from datetime import date, timedelta
 
 from django.core.files.uploadedfile import UploadedFile
@@ -17,11 +18,12 @@ from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 
-from applicants.models import Family, Student, User
+from applicants.models import Family, Grade, Student, User
 
-from . import clock, rights, selectors, uploads
+from . import clock, protections, rights, selectors, terms, uploads
 from .models import (
     Appeal,
+    DecisionRule,
     DenialReason,
     District,
     Document,
@@ -30,6 +32,7 @@ from .models import (
     Permit,
     PermitEvent,
     PermitKind,
+    ProvisionalAttendance,
     School,
     SchoolYear,
     SeatAllocation,
@@ -438,7 +441,9 @@ def _take_seat(permit: Permit, school: School, *, force: bool = False) -> None:
 def _approve(
     permit: Permit, *, by: User, school: School | None, note: str = "", force_seat: bool = False
 ) -> PermitEvent:
-    fields = ["decided_at"]
+    permit.decision_rule = protections.decision_rule(permit)
+    permit.term_years = terms.term_years_on_approval(permit, District.current())
+    fields = ["decided_at", "decision_rule", "term_years"]
     if permit.needs_seat:
         school = school or permit.requested_school
         if school is None:
@@ -479,13 +484,16 @@ def deny_permit(*, permit_id: int, by: User, reasons: list[str], note: str = "",
     """Deny with reason codes and text. `final=True` is the final denial (a director,
     or a technician where the district allows it); `final=False` records a
     technician's recommendation that the director confirms (confirm_denial).
-    Raises PermitError without a reason, and for a bullied student's intra-district
-    request, which must be approved (EC 46600(b))."""
+    Raises PermitError without a reason, and for a reason the law does not allow
+    for this request (permits.protections: a bullied student's intra-district request
+    must be approved; a protected outgoing or incoming one has fewer grounds; "no
+    release" is given alone, for incoming requests only)."""
     permit = lock_permit(permit_id)
     require_open(permit)
     if not reasons:
         raise PermitError(_("Choose at least one reason for the denial."))
-    if permit.kind == PermitKind.INTRA and permit.bullying_victim:
+    rule = protections.decision_rule(permit)
+    if rule == DecisionRule.BULLYING_INTRA:
         raise PermitError(
             _(
                 "An intra-district request from a victim of bullying must be approved, at another "
@@ -498,9 +506,21 @@ def deny_permit(*, permit_id: int, by: User, reasons: list[str], note: str = "",
             raise PermitError(_("Only an incoming request waits for a release from the district of residence."))
         if len(reasons) > 1:
             raise PermitError(_("A denial for lack of a release is given alone; deny on other grounds separately."))
+    refused = [code for code in reasons if code not in protections.allowed_denial_reasons(permit)]
+    if refused:
+        labels = ", ".join(str(DenialReason(code).label) if code in DenialReason.values else code for code in refused)
+        if rule == DecisionRule.OUTGOING_PROTECTED:
+            raise PermitError(
+                _(
+                    "The district of residence may not prohibit the transfer of a victim of bullying or of a child "
+                    "of an active-duty military parent (EC 46600). Deny it only if the documents do not support it."
+                )
+            )
+        raise PermitError(_("Not a reason this request may be denied for: %(reasons)s.") % {"reasons": labels})
+    permit.decision_rule = rule
     permit.denial_reasons, permit.decision_note = list(reasons), note.strip()
     if final:
-        _deny(permit, by=by, note=note, fields=("denial_reasons", "decision_note"))
+        _deny(permit, by=by, note=note, fields=("denial_reasons", "decision_note", "decision_rule"))
     else:
         permit.denial_recommended_by, permit.denial_recommended_at = by, timezone.now()
         permit.save(
@@ -509,6 +529,7 @@ def deny_permit(*, permit_id: int, by: User, reasons: list[str], note: str = "",
                 "decision_note",
                 "denial_recommended_by",
                 "denial_recommended_at",
+                "decision_rule",
                 "updated_at",
             ]
         )
@@ -539,7 +560,7 @@ def void_permit(*, permit_id: int, by: User, reason: str, note: str = "") -> Per
         permit,
         Permit.Status.VOIDED,
         by=by,
-        note=" — ".join(filter(None, [VoidReason(reason).label, note.strip()])),
+        note=" — ".join(filter(None, [str(VoidReason(reason).label), note.strip()])),
         fields=("void_reason",),
     )
     return permit
@@ -574,6 +595,27 @@ def abandon_permit(*, permit_id: int, today: date) -> bool:
     if permit.status != Permit.Status.INFO_REQUESTED or not permit.info_due_date or permit.info_due_date >= today:
         return False
     change_status(permit, Permit.Status.ABANDONED, by=None, note=f"No answer by {permit.info_due_date.isoformat()}")
+    return True
+
+
+@transaction.atomic
+def record_deemed_denial(*, permit_id: int, today: date) -> bool:
+    """The legal due date (never the district's own target) passed with no decision:
+    from the day after it, the request counts as denied for appeal purposes
+    (EC 46600.1(d)(1), under the request's rule set). It stays open: the district may
+    still decide it. An inter-district family is told, with its county appeal right
+    (notifications.events); the daily check calls this. Returns False when there is
+    nothing to do (decided meanwhile, already recorded, not yet due)."""
+    permit = lock_permit(permit_id)
+    deemed_on = rights.deemed_denial_day(permit)
+    if not permit.is_open or permit.deemed_denial_risk_since is not None or deemed_on is None or deemed_on > today:
+        return False
+    if clock.rule_set(permit.rule_set).no_decision_counts_as != "denial":
+        return False  # a rule set under which silence means something else has its own step
+    permit.deemed_denial_risk_since = deemed_on
+    permit.save(update_fields=["deemed_denial_risk_since", "updated_at"])
+    if rights.goes_to_county(permit):
+        record_event(permit, PermitEvent.Kind.DEEMED_DENIED, by=None, note=f"legal due date {permit.legal_due_date}")
     return True
 
 
@@ -685,3 +727,289 @@ def decide_county_appeal(*, appeal_id: int, by: User, granted: bool, decided_on:
     if granted:
         _approve(permit, by=by, school=None, note="County appeal granted", force_seat=True)
     return appeal
+
+
+# --- Provisional attendance -----------------------------------------------------
+
+
+def decision_pending(permit: Permit) -> bool:
+    """Whether a decision or an appeal is still pending, the only time a pupil may
+    attend provisionally (EC 46603): the request is open (a deemed denial included),
+    or denied with an internal or county appeal not yet decided."""
+    if permit.is_open:
+        return True
+    return permit.status == Permit.Status.DENIED and permit.appeals.filter(outcome=Appeal.Outcome.PENDING).exists()
+
+
+@transaction.atomic
+def start_provisional_attendance(
+    *, permit_id: int, by: User, school: School, started_on: date, reason: str
+) -> ProvisionalAttendance:
+    """Record that the pupil attends `school` provisionally from `started_on`, allowed
+    until the last of the rule set's school months on the school year's calendar
+    (EC 46603, EC 37201; clock.last_school_day). Raises PermitError unless a decision
+    or an appeal is pending, for an outgoing request (the school is another
+    district's), without a reason, for a first day in the future or outside the year's
+    days of instruction, and while another provisional attendance is open."""
+    permit = lock_permit(permit_id)
+    if not decision_pending(permit):
+        raise PermitError(_("A pupil may attend provisionally only while a decision or an appeal is pending."))
+    if not permit.needs_seat:
+        raise PermitError(_("Provisional attendance is recorded only at a school of this district."))
+    if not reason.strip():
+        raise PermitError(_("Give the reason for the provisional attendance."))
+    if started_on > clock.today():
+        raise PermitError(_("The first day attending cannot be in the future."))
+    year = permit.school_year
+    if not year.first_day_of_instruction <= started_on <= year.last_day_of_instruction:
+        raise PermitError(
+            _("The first day attending must fall within the school year's instruction, %(first)s to %(last)s.")
+            % {"first": date_format(year.first_day_of_instruction), "last": date_format(year.last_day_of_instruction)}
+        )
+    # The permit row is locked: no second one can be started between this check and
+    # the insert (the one_open_provisional_attendance constraint backs it).
+    if permit.provisional_attendances.filter(ended_on__isnull=True).exists():
+        raise PermitError(_("This pupil already attends provisionally; end that attendance first."))
+    school_days = clock.rule_set(permit.rule_set).provisional_school_months * clock.SCHOOL_MONTH_DAYS
+    ends_by = clock.last_school_day(
+        started_on,
+        school_days,
+        holidays=set(year.non_instructional_days.values_list("day", flat=True)),
+        last_day=year.last_day_of_instruction,
+    )
+    attendance = ProvisionalAttendance.objects.create(
+        permit=permit, school=school, started_on=started_on, reason=reason.strip(), ends_by=ends_by, recorded_by=by
+    )
+    record_event(
+        permit, PermitEvent.Kind.PROVISIONAL_ATTENDANCE, by=by, note=f"{school} from {started_on} until {ends_by}"
+    )
+    return attendance
+
+
+@transaction.atomic
+def end_provisional_attendance(*, attendance_id: int, by: User, ended_on: date) -> ProvisionalAttendance:
+    """Record the last day of a provisional attendance, whatever became of the request
+    (a decision ends it; the review page shows the ones still open). Raises PermitError
+    when it already ended, or for a day in the future or before it started."""
+    permit_id = ProvisionalAttendance.objects.values_list("permit_id", flat=True).get(pk=attendance_id)
+    permit = lock_permit(permit_id)  # the permit first, as every other write locks it
+    attendance = ProvisionalAttendance.objects.select_for_update().get(pk=attendance_id)
+    if attendance.ended_on is not None:
+        raise PermitError(_("This provisional attendance has already ended."))
+    if ended_on > clock.today():
+        raise PermitError(_("The end of a provisional attendance cannot be in the future."))
+    if ended_on < attendance.started_on:
+        raise PermitError(
+            _("A provisional attendance cannot end before its first day, %(date)s.")
+            % {"date": date_format(attendance.started_on)}
+        )
+    attendance.ended_on = ended_on
+    attendance.save(update_fields=["ended_on"])
+    record_event(permit, PermitEvent.Kind.PROVISIONAL_ATTENDANCE, by=by, note=f"ended {ended_on}")
+    return attendance
+
+
+# --- Multi-year permits (EC 46600(a)) -------------------------------------------
+
+
+@dataclass
+class Rollover:
+    """What roll_over_continuing_permits did, for the office to act on. The lists
+    that were not rolled hold the previous year's rows."""
+
+    from_year: SchoolYear | None
+    to_year: SchoolYear
+    rolled: list[Permit] = field(default_factory=list)
+    # Rolled although the school and grade have no permit seat left (or offer none):
+    # a continuing pupil keeps the place (EC 46600(a)(2)); the office adjusts the seats.
+    over_capacity: list[Permit] = field(default_factory=list)
+    # Not rolled: the school placed at does not serve the next grade; staff place the student.
+    to_place: list[Permit] = field(default_factory=list)
+    # Not rolled: past grade 12.
+    finished_school: list[Permit] = field(default_factory=list)
+    # Not rolled: the family already started a request of the same kind for the year.
+    already_requested: list[Permit] = field(default_factory=list)
+    terms_ended: int = 0
+
+
+def previous_school_year(school_year: SchoolYear) -> SchoolYear | None:
+    """The school year whose first day of instruction is the latest before this one's."""
+    return (
+        SchoolYear.objects.filter(first_day_of_instruction__lt=school_year.first_day_of_instruction)
+        .order_by("-first_day_of_instruction")
+        .first()
+    )
+
+
+def roll_over_continuing_permits(*, to_year: SchoolYear, today: date) -> Rollover:
+    """Carry each approved inter-district permit of the year before `to_year` whose
+    term has years left into `to_year`: a new approved row for the next grade at the
+    same school, which takes its seat even past capacity, and an event that asks the
+    family by email to confirm the student returns by `to_year.continuation_confirm_by`
+    (notifications.events). No new decision letter: the first year's states the term.
+    Each permit rolls in its own transaction, at most once, so a second run (or one
+    after a failure) creates only what is missing. A student past grade 12, or whose
+    school does not serve the next grade, is reported and not rolled. Raises
+    PermitError when `to_year` has no confirmation date, or it has passed."""
+    if to_year.continuation_confirm_by is None:
+        raise PermitError(
+            _("Set the date by which continuing students confirm for %(year)s first.") % {"year": to_year}
+        )
+    if to_year.continuation_confirm_by < today:
+        raise PermitError(
+            _("The date by which continuing students confirm for %(year)s, %(date)s, has passed.")
+            % {"year": to_year, "date": date_format(to_year.continuation_confirm_by)}
+        )
+    summary = Rollover(from_year=previous_school_year(to_year), to_year=to_year)
+    if summary.from_year is None:
+        return summary
+    candidates = Permit.objects.filter(
+        school_year=summary.from_year,
+        status=Permit.Status.APPROVED,
+        kind__in=(PermitKind.INTER_IN, PermitKind.INTER_OUT),
+        term_years__gt=1,
+    )
+    for permit_id in candidates.order_by("pk").values_list("pk", flat=True):
+        _roll_over(permit_id, to_year, summary)
+    return summary
+
+
+@transaction.atomic
+def _roll_over(permit_id: int, to_year: SchoolYear, summary: Rollover) -> None:
+    # The previous row stays locked until this year's row exists: two runs at once
+    # cannot both roll it.
+    prev = (
+        Permit.objects.select_for_update(of=("self",))
+        .select_related(*terms.CHAIN, "placed_school", "student")
+        .get(pk=permit_id)
+    )
+    if prev.status != Permit.Status.APPROVED or Permit.objects.filter(continues=prev).exists():
+        return  # revoked meanwhile, or rolled by an earlier run
+    if not terms.term_of(prev).has_years_left:
+        summary.terms_ended += 1
+        return
+    live = [Permit.Status.DRAFT, *Permit.OPEN_STATUSES, Permit.Status.APPROVED]
+    if Permit.objects.filter(student_id=prev.student_id, school_year=to_year, kind=prev.kind, status__in=live).exists():
+        summary.already_requested.append(prev)
+        return
+    grade = prev.grade + 1
+    if grade > Grade.G12:
+        summary.finished_school.append(prev)
+        return
+    school = prev.placed_school
+    if school is not None and not school.serves(grade):
+        summary.to_place.append(prev)
+        return
+    full = False
+    if school is not None:
+        # Locked as an approval locks it (_take_seat), so the two count in turn.
+        allocation = (
+            SeatAllocation.objects.select_for_update().filter(school=school, school_year=to_year, grade=grade).first()
+        )
+        taken = Permit.objects.filter(
+            status=Permit.Status.APPROVED, placed_school=school, school_year=to_year, grade=grade
+        ).count()
+        full = allocation is None or taken >= allocation.capacity
+    # Not a new request: no receipt, no legal clock, no decision date, so the reports'
+    # days to decision and share decided in time count only requests.
+    permit = Permit.objects.create(
+        family_id=prev.family_id,
+        student_id=prev.student_id,
+        school_year=to_year,
+        kind=prev.kind,
+        status=Permit.Status.APPROVED,
+        grade=grade,
+        requested_school_id=prev.requested_school_id,
+        placed_school=school,
+        home_district=prev.home_district,
+        destination_district=prev.destination_district,
+        destination_school=prev.destination_school,
+        reason_id=prev.reason_id,
+        bullying_victim=prev.bullying_victim,
+        military_family=prev.military_family,
+        decision_rule=prev.decision_rule,
+        rule_set=prev.rule_set,
+        term_years=prev.term_years,
+        continues=prev,
+        created_by_id=prev.created_by_id,
+    )
+    # CREATED with the new status "approved": the family's request to confirm
+    # (notifications.events), never an approval's letter.
+    record_event(
+        permit,
+        PermitEvent.Kind.CREATED,
+        by=None,
+        new_status=Permit.Status.APPROVED,
+        note=f"Continuing under the permit of {prev.reference}",
+    )
+    summary.rolled.append(permit)
+    if full:
+        summary.over_capacity.append(permit)
+
+
+@transaction.atomic
+def confirm_continuation(*, permit_id: int, by: User) -> Permit:
+    """The family confirms that the student returns for a continuing year of a
+    multi-year permit; the seat is then never released for want of an answer.
+    Raises PermitError for any other permit, or one already confirmed."""
+    permit = lock_permit(permit_id)
+    if permit.status != Permit.Status.APPROVED or permit.continues_id is None:
+        raise PermitError(_("Only a continuing year of an approved permit needs your confirmation."))
+    if permit.continuation_confirmed_at is not None:
+        raise PermitError(
+            _("You already confirmed that %(student)s returns for %(year)s.")
+            % {"student": permit.student.full_name, "year": permit.school_year}
+        )
+    permit.continuation_confirmed_at = timezone.now()
+    permit.save(update_fields=["continuation_confirmed_at", "updated_at"])
+    record_event(permit, PermitEvent.Kind.CONTINUATION_CONFIRMED, by=by)
+    return permit
+
+
+def continuation_reminder_day(permit: Permit, district: District) -> date | None:
+    """The day the family is reminded to confirm: the district's number of days
+    before the school year's confirmation date."""
+    confirm_by = permit.school_year.continuation_confirm_by
+    return confirm_by - timedelta(days=district.continuation_reminder_days) if confirm_by else None
+
+
+@transaction.atomic
+def mark_continuation_reminded(*, permit_id: int, today: date) -> Permit | None:
+    """Record that the family is reminded today to confirm a continuing year, once:
+    from the reminder day to the confirmation date, unless confirmed, reminded before,
+    or rolled over after the reminder day (the first email is still fresh). Returns
+    the permit when a reminder is owed (the caller emails it), None otherwise."""
+    permit = lock_permit(permit_id)
+    reminder_day = continuation_reminder_day(permit, District.current())
+    if (
+        not terms.awaits_confirmation(permit)
+        or permit.continuation_reminded_at is not None
+        or reminder_day is None
+        or not reminder_day <= today <= permit.school_year.continuation_confirm_by
+        or clock.local_date(permit.created_at) >= reminder_day
+    ):
+        return None
+    permit.continuation_reminded_at = timezone.now()
+    permit.save(update_fields=["continuation_reminded_at", "updated_at"])
+    return permit
+
+
+@transaction.atomic
+def lapse_continuation(*, permit_id: int, today: date) -> bool:
+    """The family did not confirm a continuing year by the school year's date, and the
+    district releases the seat of an unconfirmed continuation: the year is abandoned
+    (not a revocation, not appealable) and the family told (notifications.events).
+    Returns False when there is nothing to do (confirmed, not yet past the date, or
+    the district keeps the seat)."""
+    permit = lock_permit(permit_id)
+    confirm_by = permit.school_year.continuation_confirm_by
+    district = District.current()
+    if (
+        not terms.awaits_confirmation(permit)
+        or confirm_by is None
+        or confirm_by >= today
+        or district.unconfirmed_continuation != District.UnconfirmedContinuation.RELEASE_SEAT
+    ):
+        return False
+    change_status(permit, Permit.Status.ABANDONED, by=None, note=f"Return not confirmed by {confirm_by.isoformat()}")
+    return True

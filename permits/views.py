@@ -13,19 +13,20 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from applicants.access import family_of
 
-from . import clock, rights, selectors, services
+from . import clock, rights, selectors, services, terms
 from .access import get_document_for, get_permit_for
 from .downloads import document_response, file_response
 from .forms import (
     AnswerForm,
     AppealForm,
     PermitDetailsForm,
+    ReleaseForm,
     StartPermitForm,
     SubmitForm,
     UploadForm,
     WithdrawForm,
 )
-from .models import District, DocumentRule, Letter, Permit, PermitEvent, PermitKind, Reason, SchoolYear
+from .models import Appeal, District, DocumentRule, Letter, Permit, PermitEvent, PermitKind, Reason, SchoolYear
 
 log = logging.getLogger(__name__)
 VERIFY_LIMIT_PER_MINUTE = 20
@@ -47,6 +48,8 @@ def home(request: HttpRequest) -> HttpResponse:
 @login_not_required
 @require_GET
 def policy(request: HttpRequest) -> HttpResponse:
+    """The district's public policy (EC 46600.2(a)): the timelines come from the rule
+    set in force today, the appeals from the district's configuration."""
     rules = DocumentRule.objects.select_related("document_type", "reason").order_by(
         "kind", "reason__position", "position"
     )
@@ -57,6 +60,7 @@ def policy(request: HttpRequest) -> HttpResponse:
             "school_years": SchoolYear.objects.all()[:3],
             "reasons": Reason.objects.filter(is_active=True),
             "rules_by_kind": _rules_by_kind(rules),
+            "law": clock.rules_on(clock.today()),
         },
     )
 
@@ -242,6 +246,13 @@ def permit_submit(request: HttpRequest, pk: int) -> HttpResponse:
 @require_GET
 def permit_detail(request: HttpRequest, pk: int) -> HttpResponse:
     permit = get_permit_for(request.user, pk)
+    appeals = list(permit.appeals.all())
+    appeal_rights = rights.current(permit)
+    may_appeal = (
+        permit.status == Permit.Status.DENIED
+        and appeal_rights.internal_open_on(clock.today())
+        and not any(a.level == Appeal.Level.INTERNAL for a in appeals)
+    )
     return render(
         request,
         "permits/permit_detail.html",
@@ -250,13 +261,40 @@ def permit_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "items": selectors.checklist(permit),
             "events": permit.events.filter(kind__in=PermitEvent.FAMILY_VISIBLE),
             "withdraw_form": WithdrawForm(),
-            "appeal_rights": rights.current(permit),
-            "today": clock.today(),
-            "appeals": permit.appeals.all(),
+            "release_form": ReleaseForm() if _awaits_release(permit) else None,
+            "appeal_rights": appeal_rights,
+            "may_appeal": may_appeal,
+            "appeals": appeals,
             "letters": permit.letters.filter(rendered_at__isnull=False),
             "emails": permit.emails.order_by("queued_at", "pk"),
+            "term": terms.term_of(permit) if permit.kind != PermitKind.INTRA else None,
+            "awaits_confirmation": terms.awaits_confirmation(permit),
         },
     )
+
+
+def _awaits_release(permit: Permit) -> bool:
+    return permit.kind == PermitKind.INTER_IN and permit.release_pending and permit.is_open
+
+
+@require_POST
+def permit_release(request: HttpRequest, pk: int) -> HttpResponse:
+    """The family uploads the home district's release that it did not have when it
+    submitted; the technician verifies it like any other document."""
+    permit = get_permit_for(request.user, pk)
+    form = ReleaseForm(request.POST, request.FILES)
+    if not form.is_valid():
+        messages.error(request, " ".join(str(e) for errors in form.errors.values() for e in errors))
+        return redirect("permit_detail", pk=permit.pk)
+    try:
+        services.receive_release(permit_id=permit.pk, by=request.user, upload=form.cleaned_data["file"])
+    except ValidationError as error:
+        messages.error(request, " ".join(error.messages))
+    except services.PermitError as error:
+        messages.error(request, str(error))
+    else:
+        messages.success(request, _("Thank you. The release was sent to the district."))
+    return redirect("permit_detail", pk=permit.pk)
 
 
 @require_POST
@@ -301,6 +339,23 @@ def permit_appeal(request: HttpRequest, pk: int) -> HttpResponse:
         "permits/permit_appeal.html",
         {"permit": permit, "form": form, "deadline": appeal_rights.internal_until},
     )
+
+
+@require_POST
+def permit_confirm_return(request: HttpRequest, pk: int) -> HttpResponse:
+    """The family confirms that the student returns for a continuing year of the permit."""
+    permit = get_permit_for(request.user, pk)
+    try:
+        services.confirm_continuation(permit_id=permit.pk, by=request.user)
+    except services.PermitError as error:
+        messages.error(request, str(error))
+    else:
+        messages.success(
+            request,
+            _("Thank you. You confirmed that %(student)s returns for %(year)s.")
+            % {"student": permit.student.full_name, "year": permit.school_year},
+        )
+    return redirect("permit_detail", pk=permit.pk)
 
 
 @require_POST
@@ -349,11 +404,13 @@ def letter_verify(request: HttpRequest, code: str) -> HttpResponse:
         .select_related("permit__student", "permit__school_year")
         .first()
     )
+    # A multi-year permit is as good as its latest year: one revoked or lapsed ends it.
+    status = terms.latest_year(letter.permit).status if letter is not None else None
     if letter is None:
         state = "unknown"
-    elif letter.permit.status == Permit.Status.APPROVED:
+    elif status == Permit.Status.APPROVED:
         state = "valid"
-    elif letter.permit.status == Permit.Status.REVOKED:
+    elif status == Permit.Status.REVOKED:
         state = "revoked"
     else:
         state = "not_valid"

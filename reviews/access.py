@@ -16,8 +16,12 @@ from .models import RecordAccess, Role, StaffRole
 
 # Which roles may take each action on a packet they can see.
 ACTIONS: dict[str, set[str]] = {
-    "work": {Role.TECHNICIAN, Role.DIRECTOR},  # claim, verify, request info, approve, deny, void
+    "work": {Role.TECHNICIAN, Role.DIRECTOR},  # claim, verify, request info, approve, deny
     "assign": {Role.TECHNICIAN, Role.DIRECTOR},
+    # Voiding takes a request off the legal clock, and an information deadline past the
+    # legal due date lets it drift into a deemed denial: the director's call only.
+    "void": {Role.DIRECTOR},
+    "override_info_deadline": {Role.DIRECTOR},
     "note": {Role.TECHNICIAN, Role.DIRECTOR, Role.SITE_ADMIN},
     "confirm_denial": {Role.DIRECTOR},
     "revoke": {Role.DIRECTOR},

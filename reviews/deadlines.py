@@ -24,8 +24,8 @@ from applicants.models import User
 from outbox.emails import queue_email
 from outbox.models import OutboxEmail
 from permits import clock
-from permits.models import Appeal, District, Permit
-from permits.services import abandon_permit
+from permits.models import Appeal, District, Permit, ProvisionalAttendance
+from permits.services import abandon_permit, lapse_continuation, mark_continuation_reminded, record_deemed_denial
 
 from .models import DeadlineCheckRun, DeadlineReminder, Role
 
@@ -42,8 +42,13 @@ class CheckSummary:
     reminders: int = 0
     overdue: int = 0
     abandoned: int = 0
+    deemed_denials: int = 0
     missing_denial_notices: int = 0
     county_alerts: int = 0
+    internal_appeal_alerts: int = 0
+    continuation_reminders: int = 0
+    lapsed_continuations: int = 0
+    provisional_alerts: int = 0
     emails: int = 0
     # Each permit's line of a staff list, rendered once per check (see _lines).
     lines: dict = field(default_factory=dict, repr=False)
@@ -88,10 +93,14 @@ def run_daily_checks(*, today: date | None = None) -> CheckSummary:
 
     for day in summary.days:
         _remind(summary, district, day, directors)
+        _record_deemed_denials(summary, day)
         _escalate_overdue(summary, day, directors)
     _abandon_expired_information_requests(summary, today)
+    _continuations(summary, today)
     _check_denial_notices(summary, directors)
     _track_county_appeals(summary, today, directors)
+    _track_internal_appeals(summary, today, directors)
+    _track_provisional_attendance(summary, today, directors)
     for day in summary.days:
         _digest(summary, day, directors)
 
@@ -159,11 +168,19 @@ def _remind(summary: CheckSummary, district: District, day: date, directors: lis
         )
 
 
+def _record_deemed_denials(summary: CheckSummary, day: date) -> None:
+    """Past the legal due date without a decision: a deemed denial from the day after
+    (permits.services.record_deemed_denial). Served by undecided_past_legal_due."""
+    late = _open_permits().filter(legal_due_date__lt=day, deemed_denial_risk_since__isnull=True)
+    for permit_id in late.values_list("pk", flat=True):
+        if record_deemed_denial(permit_id=permit_id, today=day):
+            summary.deemed_denials += 1
+
+
 def _escalate_overdue(summary: CheckSummary, day: date, directors: list[User]) -> None:
-    """Past its due date without a decision: flag the deemed-denial risk and tell the
-    directors, every day until decided."""
+    """Past its due date (the district's own target, when tighter) without a decision:
+    tell the directors, every day until decided."""
     overdue = _open_permits().filter(due_date__lt=day)
-    overdue.filter(deemed_denial_risk_since__isnull=True).update(deemed_denial_risk_since=day)
     items = list(overdue.select_related("student", "assigned_to").order_by("due_date", "pk")[:EMAIL_LIST_LIMIT])
     total = overdue.count() if len(items) == EMAIL_LIST_LIMIT else len(items)
     if not items:
@@ -189,6 +206,44 @@ def _abandon_expired_information_requests(summary: CheckSummary, today: date) ->
     for permit_id in expired.values_list("pk", flat=True):
         if abandon_permit(permit_id=permit_id, today=today):
             summary.abandoned += 1
+
+
+def _continuations(summary: CheckSummary, today: date) -> None:
+    """Continuing years of multi-year permits that the family has not confirmed: one
+    reminder from the district's number of days before the school year's confirmation
+    date; from the day after it, the year lapses where the district releases the seat
+    of an unconfirmed continuation (permits.services; the family is told)."""
+    district = District.current()
+    waiting = Permit.objects.filter(
+        status=Permit.Status.APPROVED,
+        continues__isnull=False,
+        continuation_confirmed_at__isnull=True,
+        school_year__continuation_confirm_by__isnull=False,
+    )
+    due = waiting.filter(
+        continuation_reminded_at__isnull=True,
+        school_year__continuation_confirm_by__gte=today,
+        school_year__continuation_confirm_by__lte=today + timedelta(days=district.continuation_reminder_days),
+    )
+    for permit_id in due.values_list("pk", flat=True):
+        permit = mark_continuation_reminded(permit_id=permit_id, today=today)
+        if permit is None:
+            continue
+        summary.continuation_reminders += 1
+        for guardian in permit.family.guardians.filter(is_active=True):
+            email = queue_email(
+                key=f"continuation-reminder:{permit.pk}:{guardian.email}",
+                to=guardian.email,
+                template="permit_continuation_reminder",
+                language=guardian.language,
+                about=permit,
+                context={"permit": permit, "guardian": guardian, "district": district},
+            )
+            summary.emails += email is not None
+    if district.unconfirmed_continuation == District.UnconfirmedContinuation.RELEASE_SEAT:
+        for permit_id in waiting.filter(school_year__continuation_confirm_by__lt=today).values_list("pk", flat=True):
+            if lapse_continuation(permit_id=permit_id, today=today):
+                summary.lapsed_continuations += 1
 
 
 def _check_denial_notices(summary: CheckSummary, directors: list[User]) -> None:
@@ -237,6 +292,46 @@ def _track_county_appeals(summary: CheckSummary, today: date, directors: list[Us
                 to=director,
                 template="staff_county_appeal",
                 context={"person": director, "appeal": appeal, "today": today},
+            )
+
+
+def _track_internal_appeals(summary: CheckSummary, today: date, directors: list[User]) -> None:
+    """Internal appeals the district must decide by their decision date (for a
+    current-year request, inside the legal clock: permits.rights): a note 5 days
+    before, and one each day once it has passed."""
+    appeals = Appeal.objects.filter(
+        level=Appeal.Level.INTERNAL, outcome=Appeal.Outcome.PENDING, decision_due_date__lte=today + timedelta(days=5)
+    ).select_related("permit__student")
+    for appeal in appeals:
+        stage = "overdue:" + today.isoformat() if appeal.decision_due_date < today else "due-soon"
+        summary.internal_appeal_alerts += 1
+        for director in directors:
+            _send(
+                summary,
+                key=f"internal-appeal:{appeal.pk}:{stage}:{director.pk}",
+                to=director,
+                template="staff_internal_appeal",
+                context={"person": director, "appeal": appeal, "today": today},
+            )
+
+
+def _track_provisional_attendance(summary: CheckSummary, today: date, directors: list[User]) -> None:
+    """Provisional attendances still open (EC 46603: two school months at most): a note
+    5 days before the last day allowed, and one each day once it has passed."""
+    attendances = ProvisionalAttendance.objects.filter(
+        ended_on__isnull=True, ends_by__lte=today + timedelta(days=5)
+    ).select_related("permit__student", "school")
+    for attendance in attendances:
+        overdue = attendance.ends_by < today
+        stage = "overdue:" + today.isoformat() if overdue else "due-soon"
+        summary.provisional_alerts += 1
+        for director in directors:
+            _send(
+                summary,
+                key=f"provisional:{attendance.pk}:{stage}:{director.pk}",
+                to=director,
+                template="staff_provisional_attendance",
+                context={"person": director, "attendance": attendance, "overdue": overdue, "today": today},
             )
 
 

@@ -3,7 +3,8 @@ from django.db.models import QuerySet
 from django.utils.translation import gettext_lazy as _
 
 from applicants.models import Grade, User
-from permits.models import DenialReason, DocumentType, Letter, Permit, PermitKind, School, SchoolYear
+from permits import protections
+from permits.models import DenialReason, DocumentType, Letter, Permit, PermitKind, School, SchoolYear, VoidReason
 
 from .models import Role
 from .selectors import QueueFilters
@@ -88,8 +89,21 @@ class RequestInfoForm(forms.Form):
         label=_("Answer due by"),
         required=False,
         widget=forms.DateInput(attrs={"type": "date"}),
-        help_text=_("Leave empty for the district's default (10 days)."),
+        help_text=_("Before the legal due date, so that waiting for the answer never becomes a deemed denial."),
     )
+    override_reason = forms.CharField(
+        label=_("Why may the answer deadline be on or after the legal due date?"),
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        max_length=2000,
+        help_text=_("Only for a deadline on or after the legal due date; leave empty otherwise."),
+    )
+
+    def __init__(self, *args, may_override: bool = False, **kwargs):
+        super().__init__(*args, **kwargs)
+        # Only a director may set a deadline past the legal due date (reviews.access).
+        if not may_override:
+            del self.fields["override_reason"]
 
 
 class ApproveForm(forms.Form):
@@ -112,10 +126,35 @@ class DenyForm(forms.Form):
         label=_("Explanation for the family"), widget=forms.Textarea(attrs={"rows": 3}), max_length=4000
     )
 
+    def __init__(self, *args, permit: Permit | None = None, **kwargs):
+        super().__init__(*args, **kwargs)
+        if permit is not None:
+            # Only the reasons the law allows for this request (permits.protections).
+            allowed = protections.allowed_denial_reasons(permit)
+            self.fields["reasons"].choices = [(code, label) for code, label in DenialReason.choices if code in allowed]
+
 
 class VoidForm(forms.Form):
     prefix = "void"
-    reason = forms.CharField(label=_("Why is it voided? (duplicate, entered in error)"), max_length=500)
+    reason = forms.ChoiceField(label=_("Why is it voided?"), choices=VoidReason.choices)
+    note = forms.CharField(
+        label=_("Note (the family reads this)"),
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        max_length=500,
+    )
+
+
+class RecordReleaseForm(forms.Form):
+    prefix = "release"
+    how = forms.CharField(
+        label=_("How did the release arrive?"),
+        max_length=300,
+        help_text=_(
+            "For example: paper release received at the counter, or the verification code from the district of "
+            "residence."
+        ),
+    )
 
 
 class RevokeForm(forms.Form):
@@ -150,7 +189,9 @@ class CountyAppealForm(forms.Form):
         label=_("Hearing date"), required=False, widget=forms.DateInput(attrs={"type": "date"})
     )
     extension_reason = forms.CharField(
-        label=_("Reason for the 60-day period (leave empty for 30 days)"), required=False, max_length=1000
+        label=_("Reason for the 60-day period (class 1 and 2 counties only; leave empty for 30 days)"),
+        required=False,
+        max_length=1000,
     )
 
 
@@ -162,6 +203,24 @@ class CountyDecisionForm(forms.Form):
         coerce=lambda v: v == "1",
     )
     decided_on = forms.DateField(label=_("Decided on"), widget=forms.DateInput(attrs={"type": "date"}))
+
+
+class ProvisionalAttendanceForm(forms.Form):
+    prefix = "provisional"
+    school = forms.ModelChoiceField(label=_("School"), queryset=School.objects.filter(is_active=True))
+    started_on = forms.DateField(label=_("First day attending"), widget=forms.DateInput(attrs={"type": "date"}))
+    reason = forms.CharField(
+        label=_("Why does the pupil attend before the decision?"),
+        widget=forms.Textarea(attrs={"rows": 2}),
+        max_length=2000,
+    )
+
+
+class EndProvisionalAttendanceForm(forms.Form):
+    prefix = "provisional_end"
+    ended_on = forms.DateField(
+        label=_("Last day attending provisionally"), widget=forms.DateInput(attrs={"type": "date"})
+    )
 
 
 class LetterFilterForm(forms.Form):

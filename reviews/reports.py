@@ -8,7 +8,7 @@ from datetime import date, timedelta
 from django.db.models import Aggregate, Count, F, FloatField, Func, Q
 from django.db.models.functions import TruncDate
 
-from permits.models import Appeal, Permit, PermitKind, SeatAllocation
+from permits.models import Appeal, Permit, PermitKind, ProvisionalAttendance, SeatAllocation
 
 S = Permit.Status
 OUTCOMES = [
@@ -193,3 +193,9 @@ def compliance(today) -> Compliance:
         .order_by("due_date", "pk")[:200]
     )
     return Compliance(buckets, overdue, decided["decided"], decided["in_time"], since)
+
+
+def open_provisional_attendances() -> list[ProvisionalAttendance]:
+    """Pupils attending provisionally now (EC 46603), the nearest limit first."""
+    attendances = ProvisionalAttendance.objects.filter(ended_on__isnull=True)
+    return list(attendances.select_related("permit__student", "school").order_by("ends_by", "pk")[:200])

@@ -6,7 +6,7 @@ from datetime import date
 from django.db.models import BooleanField, Q, QuerySet
 from django.db.models.expressions import RawSQL
 
-from permits.models import Permit, SeatAllocation
+from permits.models import Appeal, Permit, SeatAllocation
 
 from .access import StaffScope
 
@@ -103,6 +103,20 @@ def _filtered(permits: QuerySet[Permit], f: QueueFilters, *, user) -> QuerySet[P
             | Q(student__legal_first_name__icontains=term)
         )
     return permits
+
+
+def pending_internal_appeals(scope: StaffScope) -> list[Appeal]:
+    """Internal appeals the district has to decide, by their decision date: the queue
+    lists them above the packets, like any due date."""
+    return list(
+        Appeal.objects.filter(
+            level=Appeal.Level.INTERNAL,
+            outcome=Appeal.Outcome.PENDING,
+            permit__in=scope.permits(Permit.objects.filter(status=Permit.Status.DENIED)),
+        )
+        .select_related("permit__student")
+        .order_by("decision_due_date", "pk")
+    )
 
 
 @dataclass

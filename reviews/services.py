@@ -8,7 +8,8 @@ from django.db import transaction
 from django.utils.translation import gettext as _
 
 from applicants.models import User
-from permits.models import Document, Letter, Permit, PermitEvent
+from permits import selectors
+from permits.models import Document, Letter, Permit, PermitEvent, PermitKind
 from permits.services import PermitError, approve_permit, lock_permit, record_event, require_open
 
 from .models import InternalNote, LetterBatch, Role, SiteReview, StaffRole
@@ -39,6 +40,12 @@ def review_document(*, document_id: int, by: User, verified: bool, reason: str =
     document.review = Document.Review.VERIFIED if verified else Document.Review.REJECTED
     document.rejection_reason = "" if verified else reason.strip()
     document.save(update_fields=["review", "rejection_reason"])
+    release = selectors.release_rule(permit) if permit.kind == PermitKind.INTER_IN else None
+    if not verified and release and release.document_type_id == document.document_type_id:
+        # A rejected release is no release: the request waits for one again, and the
+        # family's packet page offers the upload again (permits.services.receive_release).
+        permit.release_pending = True
+        permit.save(update_fields=["release_pending", "updated_at"])
     kind = PermitEvent.Kind.DOCUMENT_VERIFIED if verified else PermitEvent.Kind.DOCUMENT_REJECTED
     record_event(
         permit, kind, by=by, note=f"{document.document_type.name_en}: {document.original_name} {reason}".strip()

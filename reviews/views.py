@@ -17,10 +17,10 @@ from django.utils.translation import gettext as _
 from django.views.decorators.clickjacking import xframe_options_sameorigin
 from django.views.decorators.http import require_GET, require_POST
 
-from permits import clock
+from permits import clock, protections, rights
 from permits import services as permits
 from permits.downloads import document_response, file_response
-from permits.models import Appeal, District, Letter, Permit
+from permits.models import Appeal, DecisionRule, District, Letter, Permit
 from permits.selectors import checklist
 from permits.services import PermitError
 
@@ -33,9 +33,12 @@ from .forms import (
     CountyAppealForm,
     CountyDecisionForm,
     DenyForm,
+    EndProvisionalAttendanceForm,
     LetterFilterForm,
     NoteForm,
+    ProvisionalAttendanceForm,
     QueueFilterForm,
+    RecordReleaseForm,
     RejectDocumentForm,
     RequestInfoForm,
     RevokeForm,
@@ -66,7 +69,14 @@ def queue(request: HttpRequest) -> HttpResponse:
     return render(
         request,
         "reviews/queue.html",
-        {"form": form, "page": page, "scope": scope, "query": query.urlencode(), "today": clock.today()},
+        {
+            "form": form,
+            "page": page,
+            "appeals": selectors.pending_internal_appeals(scope),
+            "scope": scope,
+            "query": query.urlencode(),
+            "today": clock.today(),
+        },
     )
 
 
@@ -83,11 +93,13 @@ def permit_review(request: HttpRequest, pk: int) -> HttpResponse:
         "school_of_residence",
         "reason",
         "assigned_to",
+        "release_received_by",
     )
     scope = scope_of(request.user)
     items = checklist(permit)  # once: the page and the approval blockers share it
     listed = {item.document_type.pk for item in items}
     seat_school = permit.placed_school or permit.requested_school
+    provisional = list(permit.provisional_attendances.select_related("school"))
     return render(
         request,
         "reviews/permit_review.html",
@@ -100,25 +112,36 @@ def permit_review(request: HttpRequest, pk: int) -> HttpResponse:
             "notes": permit.notes.select_related("author"),
             "info_requests": permit.information_requests.prefetch_related("document_types"),
             "appeals": permit.appeals.all(),
+            "appeal_rights": rights.current(permit),
+            "decision_rule": DecisionRule(rule) if (rule := protections.decision_rule(permit)) else None,
             "seats": selectors.seats_for(seat_school, permit.school_year, permit.grade),
             "related": selectors.related_packets(permit),
             "blockers": permits.approval_blockers(permit, items) if permit.is_open else [],
             "emails": permit.emails.order_by("queued_at"),
             "letters": permit.letters.all(),
+            "provisional": provisional,
+            "provisional_open": next((a for a in provisional if a.ended_on is None), None),
+            "decision_pending": permits.decision_pending(permit),
             "today": clock.today(),
             "forms": {
                 "assign": AssignForm(),
                 "note": NoteForm(),
                 "reject": RejectDocumentForm(),
-                "info": RequestInfoForm(),
+                "info": RequestInfoForm(
+                    initial={"due_date": permits.default_information_due_date(permit, clock.today())},
+                    may_override=scope.may("override_info_deadline"),
+                ),
                 "approve": ApproveForm(),
-                "deny": DenyForm(),
+                "deny": DenyForm(permit=permit),
                 "void": VoidForm(),
+                "release": RecordReleaseForm(),
                 "revoke": RevokeForm(),
                 "site_review": SiteReviewForm(),
                 "appeal": AppealDecisionForm(),
                 "county": CountyAppealForm(),
                 "county_decision": CountyDecisionForm(),
+                "provisional": ProvisionalAttendanceForm(initial={"school": seat_school, "started_on": clock.today()}),
+                "provisional_end": EndProvisionalAttendanceForm(initial={"ended_on": clock.today()}),
             },
         },
     )
@@ -179,8 +202,11 @@ def add_note(request: HttpRequest, pk: int) -> HttpResponse:
 
 @require_POST
 def request_info(request: HttpRequest, pk: int) -> HttpResponse:
+    """Ask the family for more. A deadline on or after the legal due date only from a
+    director, with a reason (the service refuses it otherwise)."""
     permit = get_permit_for_staff(request.user, pk, "work")
-    form = RequestInfoForm(request.POST)
+    may_override = scope_of(request.user).may("override_info_deadline")
+    form = RequestInfoForm(request.POST, may_override=may_override)
     if not form.is_valid():
         _form_errors(request, form)
         return _back(permit)
@@ -191,6 +217,8 @@ def request_info(request: HttpRequest, pk: int) -> HttpResponse:
             message=form.cleaned_data["message"],
             document_types=list(form.cleaned_data["document_types"]),
             due_date=form.cleaned_data["due_date"],
+            override_reason=form.cleaned_data.get("override_reason", ""),
+            may_override=may_override,
         )
     except PermitError as error:
         messages.error(request, str(error))
@@ -224,7 +252,7 @@ def deny(request: HttpRequest, pk: int) -> HttpResponse:
     """A director's denial is final; a technician's is a recommendation the director
     confirms, unless the district lets technicians deny."""
     permit = get_permit_for_staff(request.user, pk, "work")
-    form = DenyForm(request.POST)
+    form = DenyForm(request.POST, permit=permit)
     if not form.is_valid():
         _form_errors(request, form)
         return _back(permit)
@@ -265,17 +293,41 @@ def confirm_denial(request: HttpRequest, pk: int) -> HttpResponse:
 
 @require_POST
 def void(request: HttpRequest, pk: int) -> HttpResponse:
-    permit = get_permit_for_staff(request.user, pk, "work")
+    """Take a request off the legal clock for a listed reason: the director only."""
+    permit = get_permit_for_staff(request.user, pk, "void")
     form = VoidForm(request.POST)
     if not form.is_valid():
         _form_errors(request, form)
         return _back(permit)
     try:
-        permits.void_permit(permit_id=permit.pk, by=request.user, reason=form.cleaned_data["reason"])
+        permits.void_permit(
+            permit_id=permit.pk,
+            by=request.user,
+            reason=form.cleaned_data["reason"],
+            note=form.cleaned_data["note"],
+        )
     except PermitError as error:
         messages.error(request, str(error))
     else:
         messages.success(request, _("%(ref)s voided.") % {"ref": permit.reference})
+    return _back(permit)
+
+
+@require_POST
+def record_release(request: HttpRequest, pk: int) -> HttpResponse:
+    """The release came another way (on paper, the other district's verification
+    code): recorded with who, when and how, so no file needs verifying."""
+    permit = get_permit_for_staff(request.user, pk, "work")
+    form = RecordReleaseForm(request.POST)
+    if not form.is_valid():
+        _form_errors(request, form)
+        return _back(permit)
+    try:
+        permits.receive_release(permit_id=permit.pk, by=request.user, how=form.cleaned_data["how"])
+    except PermitError as error:
+        messages.error(request, str(error))
+    else:
+        messages.success(request, _("The release of %(ref)s is recorded.") % {"ref": permit.reference})
     return _back(permit)
 
 
@@ -377,6 +429,44 @@ def county_decision(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @require_POST
+def start_provisional(request: HttpRequest, pk: int) -> HttpResponse:
+    permit = get_permit_for_staff(request.user, pk, "work")
+    form = ProvisionalAttendanceForm(request.POST)
+    if not form.is_valid():
+        _form_errors(request, form)
+        return _back(permit)
+    try:
+        attendance = permits.start_provisional_attendance(permit_id=permit.pk, by=request.user, **form.cleaned_data)
+    except PermitError as error:
+        messages.error(request, str(error))
+    else:
+        messages.success(
+            request,
+            _("Provisional attendance recorded: allowed until %(date)s.") % {"date": date_format(attendance.ends_by)},
+        )
+    return _back(permit)
+
+
+@require_POST
+def end_provisional(request: HttpRequest, pk: int) -> HttpResponse:
+    permit = get_permit_for_staff(request.user, pk, "work")
+    attendance = get_object_or_404(permit.provisional_attendances, ended_on__isnull=True)
+    form = EndProvisionalAttendanceForm(request.POST)
+    if not form.is_valid():
+        _form_errors(request, form)
+        return _back(permit)
+    try:
+        permits.end_provisional_attendance(
+            attendance_id=attendance.pk, by=request.user, ended_on=form.cleaned_data["ended_on"]
+        )
+    except PermitError as error:
+        messages.error(request, str(error))
+    else:
+        messages.success(request, _("Provisional attendance ended."))
+    return _back(permit)
+
+
+@require_POST
 def verify_document(request: HttpRequest, pk: int) -> HttpResponse:
     document = get_document_for_staff(request.user, pk, "work")
     try:
@@ -437,7 +527,11 @@ def access_log(request: HttpRequest) -> HttpResponse:
 def compliance(request: HttpRequest) -> HttpResponse:
     require(request.user, "reports")
     today = clock.today()
-    return render(request, "reviews/compliance.html", {"data": reports.compliance(today), "today": today})
+    return render(
+        request,
+        "reviews/compliance.html",
+        {"data": reports.compliance(today), "provisional": reports.open_provisional_attendances(), "today": today},
+    )
 
 
 @require_GET

@@ -5,7 +5,7 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from permits import services as permit_services
 from permits.defaults import install_defaults
-from permits.models import Document, DocumentRule, DocumentType, PermitKind, Reason, SeatAllocation
+from permits.models import Document, DocumentRule, DocumentType, Permit, PermitKind, Reason, SeatAllocation
 
 from .factories import (
     PASSWORD,
@@ -190,6 +190,19 @@ def verified_in(submitted_in, seats_b):
     return submitted_in
 
 
+@pytest.fixture
+def release_pending_in(draft_in, alice, tina, seats_b):
+    """Alice's inter_in packet submitted without the release (marked pending), claimed
+    by Tina, every other document verified and a seat free."""
+    draft_in.documents.filter(document_type__code="release").delete()
+    Permit.objects.filter(pk=draft_in.pk).update(release_pending=True)
+    permit_services.submit_permit(permit_id=draft_in.pk, by=alice)
+    permit_services.claim_permit(permit_id=draft_in.pk, by=tina)
+    Document.objects.filter(permit=draft_in).update(review=Document.Review.VERIFIED)
+    draft_in.refresh_from_db()
+    return draft_in
+
+
 @pytest.fixture(autouse=True)
 def _storages(settings, tmp_path):
     """Uploaded files of a test go to its own folder; static files are served from
@@ -235,3 +248,15 @@ def handle_events():
         return sum(handle_event(pk) for pk in list(pending))
 
     return run
+
+
+@pytest.fixture
+def year_in_session(school_year):
+    """The school year moved to instruction from Wednesday, August 12, 2026 to June 3,
+    2027, so that a provisional attendance can start on a past school day."""
+    from datetime import date
+
+    school_year.first_day_of_instruction = date(2026, 8, 12)
+    school_year.last_day_of_instruction = date(2027, 6, 3)
+    school_year.save(update_fields=["first_day_of_instruction", "last_day_of_instruction"])
+    return school_year

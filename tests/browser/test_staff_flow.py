@@ -209,7 +209,7 @@ def test_a_recommended_denial_is_confirmed_by_the_director(new_page, submitted, 
     decision = parent.get_by_role("status").filter(has_text="Denied")
     expect(decision).to_contain_text(str(reason.label))
     expect(decision).to_contain_text(explanation)
-    expect(decision).to_contain_text("county board of education")
+    expect(parent.get_by_role("region", name="Your right to appeal")).to_contain_text("county board of education")
     expect(link(parent, "Appeal the decision")).to_be_visible()
 
     permit.refresh_from_db()

@@ -10,7 +10,7 @@ from notifications.events import EFFECTS, effect_of, handle_event
 from notifications.tasks import sweep_events_task
 from outbox.models import OutboxEmail
 from permits import services
-from permits.models import Letter, Permit, PermitEvent, PermitKind
+from permits.models import District, Letter, Permit, PermitEvent, PermitKind
 
 from ..factories import GuardianFactory
 from ..live import free_port, point_celery_at
@@ -53,7 +53,8 @@ def test_handling_an_event_twice_issues_one_letter_and_one_email_per_guardian(ve
 )
 def test_an_approval_issues_the_letter_of_its_kind(kind, letter):
     permit = Permit(kind=kind)
-    assert effect_of(PermitEvent(kind="status", new_status=S.APPROVED, permit=permit)).letter_kind(permit) == letter
+    event = PermitEvent(kind="status", new_status=S.APPROVED, permit=permit)
+    assert effect_of(event).letter_kind(event) == letter
 
 
 def test_withdrawing_a_draft_tells_nobody_but_withdrawing_a_request_does(draft_in, alice, handle_events):
@@ -108,7 +109,8 @@ def test_the_email_and_the_letter_state_the_same_appeal_deadline(submitted_in, d
     PermitEvent.objects.filter(pk=event.pk).update(created_at=event.created_at - timedelta(days=1))
     handle_events()
     decided_on = timezone.localdate(event.created_at - timedelta(days=1))
-    deadline = decided_on + timedelta(days=30)
+    # No internal appeal filed: final when its window closes, the county's 30 days after.
+    deadline = decided_on + timedelta(days=District.current().internal_appeal_days + 30)
     spelled = f"{deadline:%B} {deadline.day}, {deadline.year}"
     email = OutboxEmail.objects.get(template="permit_denied")
     letter = Letter.objects.get(kind="denial")

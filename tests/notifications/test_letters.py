@@ -17,7 +17,7 @@ from notifications.pdf import LocalOnlyFetcher, html_to_pdf
 from outbox import delivery
 from outbox.models import OutboxEmail
 from permits import services
-from permits.models import Document, Letter, SeatAllocation
+from permits.models import District, Document, Letter, SeatAllocation
 from reviews import services as desk
 from reviews.batches import build_batch
 from reviews.models import LetterBatch
@@ -73,9 +73,14 @@ def test_a_denial_letter_states_reasons_and_the_county_appeal_deadline(submitted
     services.deny_permit(permit_id=submitted_in.pk, by=diana, reasons=["no_space"], note="Grade 4 is full.", final=True)
     letter = issued(submitted_in, "denial")
     text = pdf_text(stored_bytes(letter))
-    deadline = letter.letter_date + timedelta(days=30)
+    # Both steps: the district's appeal by its deadline, then the county within 30 days
+    # of the final denial, which is the internal deadline when no appeal is filed.
+    internal = letter.letter_date + timedelta(days=District.current().internal_appeal_days)
+    county = internal + timedelta(days=30)
     assert "No space at the school and grade requested" in text and "Grade 4 is full." in text
-    assert f"by {deadline:%B} {deadline.day}, {deadline.year}" in text
+    assert f"(internal appeal) until {internal:%B} {internal.day}, {internal.year}" in text
+    assert f"becomes final on {internal:%B} {internal.day}, {internal.year}" in text
+    assert f"county board until {county:%B} {county.day}, {county.year}" in text
     assert "Sierra Azul County Office of Education" in text
 
 
@@ -102,7 +107,7 @@ def test_a_spanish_speaking_family_gets_the_letter_in_spanish(submitted_in, dian
         "noviembre",
         "diciembre",
     ]
-    deadline = letter.letter_date + timedelta(days=30)
+    deadline = letter.letter_date + timedelta(days=District.current().internal_appeal_days + 30)
     assert f"{deadline.day} de {months[deadline.month - 1]} de {deadline.year}" in text
 
 

@@ -94,14 +94,48 @@ def test_the_legal_date_applies_when_the_district_target_is_later():
     assert d.due == d.legal_due == date(2027, 10, 1)
 
 
-def test_the_county_appeal_deadline_is_30_days_after_the_final_denial():
-    deadlines = clock.appeal_deadlines(date(2027, 12, 20), internal_appeal_days=10)
-    assert deadlines.county == date(2028, 1, 19)
+# --- Dated rule sets (item 11): a change in the law is a new rule set, not an edit.
 
 
-def test_the_internal_appeal_deadline_is_the_districts_number_of_days():
-    assert clock.appeal_deadlines(date(2027, 12, 20), internal_appeal_days=10).internal == date(2027, 12, 30)
-    assert clock.appeal_deadlines(date(2027, 12, 20), internal_appeal_days=0).internal == date(2027, 12, 20)
+def test_the_rule_set_in_force_starts_on_its_effective_date():
+    assert clock.rules_on(date(2019, 1, 1)).code == "ab2826-2019"
+    assert clock.rules_on(date(2023, 12, 31)).code == "ab2826-2019"
+    assert clock.rules_on(date(2024, 1, 1)).code == "sb413-2024"
+    with pytest.raises(ValueError):
+        clock.rules_on(date(2018, 12, 31))
+
+
+def test_a_request_keeps_the_rule_set_of_its_day_of_receipt():
+    d = deadlines(at(2023, 12, 31, 23, 30), date(2024, 8, 14))
+    assert d.rules.code == "ab2826-2019"
+    assert deadlines(at(2024, 1, 1, 0, 5), date(2024, 8, 14)).rules.code == "sb413-2024"
+
+
+def test_the_60_day_county_period_needs_a_class_1_or_2_county_and_sb_413():
+    before, after = clock.rule_set("ab2826-2019"), clock.rule_set("sb413-2024")
+    assert clock.county_decision_days(after, 1) == 60
+    assert clock.county_decision_days(after, 2) == 60
+    assert clock.county_decision_days(after, 3) == 30
+    assert clock.county_decision_days(after, None) == 30
+    assert clock.county_decision_days(before, 1) == 30
+
+
+def test_a_new_rule_set_changes_the_clock_only_for_requests_received_under_it(monkeypatch):
+    """SB 1082 (pending in 2026) would make silence an approval and could change the
+    days: a new dated entry, and requests received before it keep their rules."""
+    import dataclasses
+
+    future = dataclasses.replace(
+        clock.RULE_SETS[-1],
+        code="sb1082-2027",
+        effective_from=date(2027, 1, 1),
+        current_year_decision_days=45,
+        no_decision_counts_as="approval",
+    )
+    monkeypatch.setattr(clock, "RULE_SETS", (*clock.RULE_SETS, future))
+    assert deadlines(at(2026, 12, 31), date(2026, 8, 13)).legal_due == date(2027, 1, 30)
+    assert deadlines(at(2027, 1, 1), date(2026, 8, 13)).legal_due == date(2027, 2, 15)
+    assert clock.rule_set("sb413-2024").current_year_decision_days == 30
 
 
 def test_today_is_the_district_day_not_the_servers(settings):
@@ -122,3 +156,41 @@ def test_the_system_check_refuses_a_district_in_another_time_zone(district, sett
     [error] = district_time_zone(None, databases=["default"])
     assert error.id == "permits.E001" and "America/New_York" in error.msg
     assert district_time_zone(None, databases=None) == []  # only when asked to look at a database
+
+
+# --- School days (EC 37201) for provisional attendance (EC 46603).
+LAST_DAY = date(2027, 6, 3)
+
+
+def school_day(start, days, holidays=()):
+    return clock.last_school_day(start, days, holidays=set(holidays), last_day=LAST_DAY)
+
+
+def test_the_start_is_the_first_school_day_and_weekends_are_skipped():
+    monday = date(2026, 10, 5)
+    assert school_day(monday, 1) == monday
+    assert school_day(monday, 5) == date(2026, 10, 9)  # Friday
+    assert school_day(monday, 6) == date(2026, 10, 12)  # the next Monday, not Saturday
+    assert school_day(monday, 2 * clock.SCHOOL_MONTH_DAYS) == date(2026, 11, 27)
+
+
+def test_a_day_without_instruction_is_skipped():
+    monday = date(2026, 10, 5)
+    assert school_day(monday, 40, holidays=[date(2026, 11, 11)]) == date(2026, 11, 30)
+    assert school_day(monday, 1, holidays=[monday]) == date(2026, 10, 6)
+
+
+def test_a_start_on_a_saturday_counts_from_the_monday():
+    assert school_day(date(2026, 10, 3), 1) == date(2026, 10, 5)
+    assert school_day(date(2026, 10, 3), 40) == date(2026, 11, 27)
+
+
+def test_the_count_stops_at_the_last_day_of_instruction():
+    assert school_day(date(2027, 5, 24), 9) == LAST_DAY  # Monday to the next Thursday: 9 days
+    assert school_day(date(2027, 5, 24), 10) == LAST_DAY
+    assert school_day(date(2027, 5, 24), 40) == LAST_DAY
+
+
+def test_at_least_one_school_day_is_counted():
+    with pytest.raises(ValueError):
+        school_day(date(2026, 10, 5), 0)

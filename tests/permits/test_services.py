@@ -5,7 +5,7 @@ from django.utils import timezone
 
 from outbox.models import OutboxEmail
 from permits import services
-from permits.models import Appeal, Permit, PermitEvent, PermitKind, Reason, SeatAllocation
+from permits.models import Appeal, District, Permit, PermitEvent, PermitKind, Reason, SeatAllocation
 
 from ..conftest import doc_type, required_types
 from ..factories import StudentFactory, pdf_upload
@@ -333,9 +333,12 @@ def test_a_denial_that_is_not_final_is_a_recommendation_the_director_confirms(su
     assert submitted_in.status == S.DENIED and status_events(submitted_in)[-1] == ("submitted", "denied")
     handle_events()
     email = OutboxEmail.objects.get(template="permit_denied")
-    deadline = timezone.localdate() + timedelta(days=30)
-    assert "county board of education within 30 calendar days" in email.body_text
-    assert f"{deadline:%B} {deadline.day}, {deadline.year}" in email.body_text
+    # The district offers an internal appeal: the denial is final when its window
+    # closes unappealed, and the county's 30 days count from then (permits.rights).
+    final_on = timezone.localdate() + timedelta(days=District.current().internal_appeal_days)
+    county_until = final_on + timedelta(days=30)
+    assert "county board of education within 30 calendar days of the final denial" in email.body_text
+    assert f"until {county_until:%B} {county_until.day}, {county_until.year}" in email.body_text
     assert "No space at the school and grade requested" in email.body_text
 
 
@@ -350,13 +353,24 @@ def test_an_intra_request_of_a_bullying_victim_cannot_be_denied(submitted_in, di
         services.deny_permit(permit_id=submitted_in.pk, by=diana, reasons=["no_space"], final=True)
 
 
-def test_void_and_its_email(submitted_in, tina, handle_events):
-    services.void_permit(permit_id=submitted_in.pk, by=tina, reason="Duplicate of P-XYZ")
+def test_void_and_its_email(submitted_in, diana, handle_events):
+    services.void_permit(permit_id=submitted_in.pk, by=diana, reason="duplicate", note="Same as P-XYZ")
     handle_events()
     submitted_in.refresh_from_db()
-    assert submitted_in.status == S.VOIDED
+    assert (submitted_in.status, submitted_in.void_reason) == (S.VOIDED, "duplicate")
     assert status_events(submitted_in)[-1] == ("submitted", "voided")
-    assert OutboxEmail.objects.filter(template="permit_voided").count() == 1
+    assert submitted_in.events.last().note == "A duplicate of another request — Same as P-XYZ"
+    email = OutboxEmail.objects.get(template="permit_voided")
+    assert "Reason: A duplicate of another request" in email.body_text
+    assert "Same as P-XYZ" in email.body_text and "Same as P-XYZ" in email.body_html
+
+
+def test_it_refuses_to_void_for_a_reason_not_in_the_list(submitted_in, diana):
+    with pytest.raises(services.PermitError, match="Choose why"):
+        services.void_permit(permit_id=submitted_in.pk, by=diana, reason="Duplicate of P-XYZ")
+    submitted_in.refresh_from_db()
+    assert (submitted_in.status, submitted_in.void_reason) == (S.SUBMITTED, "")
+    assert status_events(submitted_in)[-1] != ("submitted", "voided")
 
 
 @pytest.mark.parametrize("grade, allowed", [(4, True), (9, True), (10, False), (11, False), (12, False)])
@@ -421,15 +435,23 @@ def test_an_appeal_of_an_open_request_is_refused(submitted_in, alice):
         services.file_internal_appeal(permit_id=submitted_in.pk, by=alice, statement="?")
 
 
-def test_a_county_appeal_is_due_in_30_days_or_60_with_a_reason(verified_in, diana):
+def test_a_county_appeal_is_due_in_30_days_or_60_with_a_reason_in_a_class_1_or_2_county(verified_in, diana):
     _deny_finally(verified_in, diana)
     filed = timezone.localdate()
     appeal = services.record_county_appeal(permit_id=verified_in.pk, by=diana, filed_on=filed)
     assert appeal.county_due_date == filed + timedelta(days=30)
+    with pytest.raises(services.PermitError, match="class 1 or 2"):
+        services.record_county_appeal(permit_id=verified_in.pk, by=diana, filed_on=filed, extension_reason="Busy")
+    District.objects.filter(pk=1).update(county_class=2)
+    District.forget_current()
     appeal = services.record_county_appeal(
         permit_id=verified_in.pk, by=diana, filed_on=filed, extension_reason="Large county"
     )
     assert appeal.county_due_date == filed + timedelta(days=60)
+    District.objects.filter(pk=1).update(county_class=3)
+    District.forget_current()
+    with pytest.raises(services.PermitError, match="class 1 or 2"):
+        services.record_county_appeal(permit_id=verified_in.pk, by=diana, filed_on=filed, extension_reason="Busy")
 
 
 def test_a_granted_county_appeal_admits_without_delay_even_when_full(verified_in, diana, seats_b, handle_events):

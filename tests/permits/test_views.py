@@ -31,6 +31,8 @@ OBJECT_OF = {
     "permit_withdraw": "permit",
     "permit_answer": "permit",
     "permit_appeal": "permit",
+    "permit_release": "permit",
+    "permit_confirm_return": "permit",
     "document_download": "document",
     "document_delete": "document",
     "student_edit": "student",
@@ -76,7 +78,9 @@ def test_bobs_actions_on_alices_packet_change_nothing(draft_in, bob_client):
     assert draft_in.documents.count() == 4
 
 
-@pytest.mark.parametrize("name", ["permit_submit", "permit_withdraw", "document_delete"])
+@pytest.mark.parametrize(
+    "name", ["permit_submit", "permit_withdraw", "permit_release", "permit_confirm_return", "document_delete"]
+)
 def test_action_views_refuse_get(name, alices_objects, alice_client):
     response = alice_client.get(reverse(name, args=[alices_objects[OBJECT_OF[name]]]))
     assert response.status_code == 405

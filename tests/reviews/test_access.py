@@ -17,11 +17,14 @@ STAFF_OBJECT_OF = {
     "staff_deny": "permit",
     "staff_confirm_denial": "permit",
     "staff_void": "permit",
+    "staff_record_release": "permit",
     "staff_revoke": "permit",
     "staff_site_review": "permit",
     "staff_decide_appeal": "permit",
     "staff_county_appeal": "permit",
     "staff_county_decision": "permit",
+    "staff_start_provisional": "permit",
+    "staff_end_provisional": "permit",
     "staff_document": "document",
     "staff_verify_document": "document",
     "staff_reject_document": "document",
@@ -29,6 +32,7 @@ STAFF_OBJECT_OF = {
 GET_VIEWS = {"staff_permit", "staff_document"}
 # The one action each role may not take (a 403 on a packet it can see).
 FORBIDDEN_FOR_TECHNICIAN = [
+    "staff_void",
     "staff_confirm_denial",
     "staff_revoke",
     "staff_decide_appeal",
@@ -43,11 +47,14 @@ FORBIDDEN_FOR_SITE_ADMIN = [
     "staff_approve",
     "staff_deny",
     "staff_void",
+    "staff_record_release",
     "staff_revoke",
     "staff_confirm_denial",
     "staff_verify_document",
     "staff_reject_document",
     "staff_decide_appeal",
+    "staff_start_provisional",
+    "staff_end_provisional",
 ]
 
 

@@ -1,4 +1,4 @@
-from datetime import timedelta
+from datetime import date, timedelta
 
 import pytest
 from django.utils import timezone
@@ -14,13 +14,17 @@ from ..conftest import doc_type, login
 
 @pytest.fixture
 def due_in(submitted_in):
-    """Move the packet's due date to `days` from today (received 30 days before due)."""
+    """Move the packet's due date to `days` from today (received 30 days before due);
+    its legal due date too, unless `legal` days are given (a tighter district target)."""
 
-    def move(days):
+    def move(days, legal=None):
         due = timezone.localdate() + timedelta(days=days)
         Permit.objects.filter(pk=submitted_in.pk).update(
-            due_date=due, received_at=timezone.now() + timedelta(days=days - 30)
+            due_date=due,
+            legal_due_date=due if legal is None else timezone.localdate() + timedelta(days=legal),
+            received_at=timezone.now() + timedelta(days=days - 30),
         )
+        submitted_in.refresh_from_db()
         return submitted_in
 
     return move
@@ -67,7 +71,7 @@ def test_an_overdue_request_is_flagged_and_escalated_every_day_until_decided(due
     run_daily_checks(today=today)
     run_daily_checks(today=today)
     permit.refresh_from_db()
-    assert permit.deemed_denial_risk_since == today
+    assert permit.deemed_denial_risk_since == today  # the day after the legal due date
     assert [e.to for e in emails("staff_overdue")] == [diana.email]
     run_daily_checks(today=today + timedelta(days=1))
     assert len(emails("staff_overdue")) == 2
@@ -148,3 +152,105 @@ def test_the_compliance_view_shows_overdue_requests_and_the_share_in_time(due_in
     assert response.status_code == 200
     assert permit.reference in response.text
     assert login(tina).get("/staff/compliance/").status_code == 403
+
+
+def test_a_tighter_district_target_escalates_to_staff_but_is_no_deemed_denial(due_in, diana, handle_events):
+    permit = due_in(-1, legal=10)  # the district's own target passed; the law's has not
+    run_daily_checks()
+    handle_events()
+    permit.refresh_from_db()
+    assert [e.to for e in emails("staff_overdue")] == [diana.email]
+    assert permit.deemed_denial_risk_since is None
+    assert not permit.events.filter(kind="deemed_denied").exists()
+    assert not emails("permit_deemed_denied")
+
+
+def test_the_day_after_the_legal_due_date_the_family_is_told_of_a_deemed_denial(due_in, alice, handle_events):
+    today = timezone.localdate()
+    permit = due_in(0)
+    run_daily_checks(today=today)  # due today: still in time
+    permit.refresh_from_db()
+    assert permit.deemed_denial_risk_since is None
+    run_daily_checks(today=today + timedelta(days=1))
+    run_daily_checks(today=today + timedelta(days=1))
+    handle_events()
+    permit.refresh_from_db()
+    assert permit.deemed_denial_risk_since == today + timedelta(days=1)
+    assert permit.status == "submitted"  # still open: the district may decide it
+    assert permit.events.filter(kind="deemed_denied").count() == 1
+    (email,) = emails("permit_deemed_denied")
+    county = today + timedelta(days=31)
+    assert email.to == alice.email
+    assert "Education Code 46600.1(d)(1) this counts as a denial" in email.body_text
+    assert f"until {county:%B} {county.day}, {county.year}" in email.body_text
+
+
+def test_an_intra_district_request_past_its_due_date_promises_no_county_appeal(due_in, handle_events):
+    permit = due_in(-1)
+    Permit.objects.filter(pk=permit.pk).update(kind="intra")
+    run_daily_checks()
+    handle_events()
+    permit.refresh_from_db()
+    assert permit.deemed_denial_risk_since is not None  # staff still see the risk
+    assert not emails("permit_deemed_denied")
+
+
+def test_internal_appeals_are_tracked_against_their_decision_date(submitted_in, diana, alice):
+    today = timezone.localdate()
+    services.deny_permit(permit_id=submitted_in.pk, by=diana, reasons=["no_space"], final=True)
+    appeal = services.file_internal_appeal(permit_id=submitted_in.pk, by=alice, statement="Please reconsider.")
+    run_daily_checks(today=appeal.decision_due_date - timedelta(days=6))
+    assert not emails("staff_internal_appeal")
+    run_daily_checks(today=appeal.decision_due_date - timedelta(days=5))
+    assert [e.to for e in emails("staff_internal_appeal")] == [diana.email]
+    run_daily_checks(today=appeal.decision_due_date + timedelta(days=1))
+    assert len(emails("staff_internal_appeal")) == 2
+    assert today <= appeal.decision_due_date
+
+
+def test_provisional_attendance_alerts_5_days_before_its_limit_and_daily_after(
+    submitted_in, tina, diana, school_b, year_in_session
+):
+    attendance = services.start_provisional_attendance(
+        permit_id=submitted_in.pk, by=tina, school=school_b, started_on=date(2026, 10, 5), reason="Moved in."
+    )
+    assert attendance.ends_by == date(2026, 11, 27)
+    run_daily_checks(today=date(2026, 11, 21))
+    assert not emails("staff_provisional_attendance")
+    summary = run_daily_checks(today=date(2026, 11, 22))
+    run_daily_checks(today=date(2026, 11, 22))
+    run_daily_checks(today=date(2026, 11, 27))  # the last day allowed: still the same note
+    (email,) = emails("staff_provisional_attendance")
+    assert summary.provisional_alerts == 1
+    assert email.to == diana.email
+    assert f"{submitted_in.reference}: allowed until November 27, 2026" in email.subject
+    assert "Sofia Garcia" in email.body_text and school_b.name in email.body_text
+    assert f"/staff/permits/{submitted_in.pk}/" in email.body_html
+    run_daily_checks(today=date(2026, 11, 28))
+    run_daily_checks(today=date(2026, 11, 28))
+    run_daily_checks(today=date(2026, 11, 29))
+    assert len(emails("staff_provisional_attendance")) == 3
+    assert "ran past November 27, 2026" in emails("staff_provisional_attendance")[-1].subject
+
+
+def test_an_ended_provisional_attendance_raises_no_alert(submitted_in, tina, diana, school_b, year_in_session):
+    attendance = services.start_provisional_attendance(
+        permit_id=submitted_in.pk, by=tina, school=school_b, started_on=date(2026, 10, 5), reason="Moved in."
+    )
+    services.end_provisional_attendance(attendance_id=attendance.pk, by=tina, ended_on=date(2026, 11, 20))
+    summary = run_daily_checks(today=date(2026, 11, 25))
+    run_daily_checks(today=date(2026, 11, 30))
+    assert summary.provisional_alerts == 0
+    assert not emails("staff_provisional_attendance")
+
+
+def test_the_compliance_view_lists_open_provisional_attendances(submitted_in, tina, diana, school_b, year_in_session):
+    services.start_provisional_attendance(
+        permit_id=submitted_in.pk, by=tina, school=school_b, started_on=date(2026, 10, 5), reason="Moved in."
+    )
+    response = login(diana).get("/staff/compliance/")
+    assert response.status_code == 200
+    row = response.text.split("Provisional attendance (EC 46603")[1]
+    assert submitted_in.reference in row and "Sofia Garcia" in row and school_b.name in row
+    days = (date(2026, 11, 27) - timezone.localdate()).days
+    assert f"{abs(days)} day" in row

@@ -1,7 +1,7 @@
 import csv
 import io
 import threading
-from datetime import timedelta
+from datetime import date, timedelta
 
 import pytest
 from django.db import connection, connections
@@ -296,3 +296,67 @@ def test_the_review_page_runs_the_same_queries_however_many_documents(tina, veri
     assert "extra-7.pdf" in client.get(url).text
     # The district row is read once per request, whatever asks for it.
     assert sum('FROM "permits_district"' in sql for sql in many) == 1
+
+
+def test_a_technician_records_and_ends_a_provisional_attendance_on_the_review_page(
+    tina, submitted_in, school_b, year_in_session
+):
+    client = login(tina)
+    url = reverse("staff_permit", args=[submitted_in.pk])
+    assert "Record a provisional attendance" in client.get(url).text
+    response = client.post(
+        reverse("staff_start_provisional", args=[submitted_in.pk]),
+        {"provisional-school": school_b.pk, "provisional-started_on": "2026-10-05", "provisional-reason": "Moved."},
+        follow=True,
+    )
+    assert "Provisional attendance recorded: allowed until November 27, 2026." in response.text
+    attendance = submitted_in.provisional_attendances.get()
+    assert (attendance.school, attendance.started_on, attendance.recorded_by) == (school_b, date(2026, 10, 5), tina)
+    assert "End the provisional attendance" in response.text
+    response = client.post(
+        reverse("staff_end_provisional", args=[submitted_in.pk]),
+        {"provisional_end-ended_on": "2026-10-30"},
+        follow=True,
+    )
+    assert "Provisional attendance ended." in response.text
+    attendance.refresh_from_db()
+    assert attendance.ended_on == date(2026, 10, 30)
+    # Nothing open is left to end.
+    assert client.post(reverse("staff_end_provisional", args=[submitted_in.pk])).status_code == 404
+
+
+def test_a_provisional_attendance_without_a_reason_is_refused_with_a_message(
+    tina, submitted_in, school_b, year_in_session
+):
+    response = login(tina).post(
+        reverse("staff_start_provisional", args=[submitted_in.pk]),
+        {"provisional-school": school_b.pk, "provisional-started_on": "2026-10-05", "provisional-reason": " "},
+        follow=True,
+    )
+    assert "This field is required." in response.text
+    assert not submitted_in.provisional_attendances.exists()
+
+
+def test_a_site_administrator_cannot_record_a_provisional_attendance(sam, submitted_in, school_a, year_in_session):
+    Permit.objects.filter(pk=submitted_in.pk).update(requested_school=school_a)
+    response = login(sam).post(
+        reverse("staff_start_provisional", args=[submitted_in.pk]),
+        {"provisional-school": school_a.pk, "provisional-started_on": "2026-10-05", "provisional-reason": "Moved."},
+    )
+    assert response.status_code == 403
+    assert not submitted_in.provisional_attendances.exists()
+
+
+def test_the_review_page_asks_to_end_a_provisional_attendance_once_decided(
+    diana, verified_in, school_b, year_in_session
+):
+    services.start_provisional_attendance(
+        permit_id=verified_in.pk, by=diana, school=school_b, started_on=date(2026, 10, 5), reason="Moved."
+    )
+    client = login(diana)
+    url = reverse("staff_permit", args=[verified_in.pk])
+    assert "no appeal is pending: end the provisional attendance" not in client.get(url).text
+    services.approve_permit(permit_id=verified_in.pk, by=diana)
+    text = client.get(url).text
+    assert "no appeal is pending: end the provisional attendance" in text
+    assert "End the provisional attendance" in text

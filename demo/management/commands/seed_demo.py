@@ -1,7 +1,7 @@
 """Demo data for `make run`: a district, schools, seats, staff and a few families with
 packets in several states. Packets go through the same services a parent uses."""
 
-from datetime import date
+from datetime import date, timedelta
 
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.management.base import BaseCommand
@@ -16,6 +16,7 @@ from permits.models import (
     District,
     DocumentRule,
     DocumentType,
+    NonInstructionalDay,
     Permit,
     PermitKind,
     Reason,
@@ -78,14 +79,17 @@ class Command(BaseCommand):
                 "partir del 1 de noviembre."
             ),
             appeal_steps_en=(
-                "Within 10 days of a denial you may ask the Director of Student Services for a review "
-                "by the district's appeal panel. You may also appeal directly to the county."
+                "Write to the Director of Student Services, saying why the decision should change, or "
+                "use the appeal button on your request's page. The district's appeal panel decides "
+                "within 10 days and tells you in writing."
             ),
             appeal_steps_es=(
-                "Dentro de los 10 días posteriores a una denegación puede pedir al Director de Servicios "
-                "Estudiantiles una revisión por el panel de apelaciones del distrito. También puede "
-                "apelar directamente ante el condado."
+                "Escriba al Director de Servicios Estudiantiles explicando por qué debería cambiar la "
+                "decisión, o use el botón de apelación en la página de su solicitud. El panel de "
+                "apelaciones del distrito decide en un plazo de 10 días y le comunica su decisión por escrito."
             ),
+            board_policy="BP/AR 5117 (Interdistrict Attendance), BP/AR 5116.1 (Intradistrict Open Enrollment)",
+            county_class=3,
         )
         today = clock.today()
         start = today.year if today.month >= 7 else today.year - 1
@@ -102,7 +106,12 @@ class Command(BaseCommand):
             last_day_of_instruction=date(start + 2, 6, 3),
             applications_open_on=date(start, 11, 1),
             applications_close_on=date(start + 2, 5, 27),
+            continuation_confirm_by=date(start + 1, 4, 15),
         )
+        # Thanksgiving and the day after: school days (and so school months) skip them.
+        thanksgiving = date(start, 11, 1) + timedelta(days=(3 - date(start, 11, 1).weekday()) % 7 + 21)
+        for day in (thanksgiving, thanksgiving + timedelta(days=1)):
+            NonInstructionalDay.objects.create(school_year=current, day=day, name="Thanksgiving")
         schools = {}
         for name, code, low, high in SCHOOLS:
             school = School.objects.create(name=name, code=code, lowest_grade=low, highest_grade=high)
