@@ -152,3 +152,13 @@ def last_school_day(start: date, school_days: int, *, holidays: set[date], last_
                 return day
         day += timedelta(days=1)
     return last_day
+
+
+def school_days_between(first: date, last: date, *, holidays: set[date]) -> int:
+    """How many school days (weekdays not in `holidays`) run from `first` to `last`,
+    both included."""
+    return sum(
+        1
+        for n in range((last - first).days + 1)
+        if (day := first + timedelta(days=n)).weekday() < 5 and day not in holidays
+    )

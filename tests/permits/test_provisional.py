@@ -92,8 +92,16 @@ def test_only_one_provisional_attendance_is_open_at_a_time(submitted_in, tina, s
         start(submitted_in, tina, school_a)
     services.end_provisional_attendance(attendance_id=first.pk, by=tina, ended_on=date(2026, 10, 16))
     second = start(submitted_in, tina, school_a, started_on=date(2026, 11, 2))
-    assert second.ends_by == date(2026, 12, 25)  # weekdays only: no holiday recorded
+    # The two months are the request's: 10 school days used (Oct 5-16), 30 left from Nov 2.
+    assert second.ends_by == date(2026, 12, 11)
     assert submitted_in.provisional_attendances.filter(ended_on__isnull=True).get() == second
+
+
+def test_the_two_school_months_are_counted_across_periods(submitted_in, tina, school_b, year_in_session):
+    first = start(submitted_in, tina, school_b)
+    services.end_provisional_attendance(attendance_id=first.pk, by=tina, ended_on=first.ends_by)
+    with pytest.raises(services.PermitError, match="two school months"):
+        start(submitted_in, tina, school_b, started_on=date(2026, 11, 30))
 
 
 def test_ending_it_records_the_day_and_an_event(submitted_in, tina, school_b, year_in_session):
