@@ -17,6 +17,7 @@ from django.utils import timezone
 
 from outbox.emails import queue_email
 from permits.models import Appeal, Letter, Permit, PermitEvent, PermitKind
+from permits.services import ENDS_WITH_REVOKED_YEAR
 
 from .context import event_context
 from .letters import issue_letter, render_letter
@@ -70,7 +71,12 @@ EFFECTS: dict[tuple[str, str], Effect] = {
     (K.STATUS, S.INFO_REQUESTED): Effect("permit_info_requested", letter=Letter.Kind.INFORMATION_REQUEST),
     (K.STATUS, S.APPROVED): Effect("permit_approved", letter=_approval_letter),
     (K.STATUS, S.DENIED): Effect("permit_denied", letter=Letter.Kind.DENIAL),
-    (K.STATUS, S.REVOKED): Effect("permit_revoked", letter=Letter.Kind.REVOCATION),
+    # A later year of the term ending with the revoked one: that year's letter says it all.
+    (K.STATUS, S.REVOKED): Effect(
+        "permit_revoked",
+        letter=Letter.Kind.REVOCATION,
+        context=lambda e: None if e.note.startswith(ENDS_WITH_REVOKED_YEAR) else {},
+    ),
     (K.STATUS, S.ABANDONED): Effect("permit_abandoned", letter=Letter.Kind.ABANDONMENT),
     (K.STATUS, S.VOIDED): Effect("permit_voided"),
     # A draft that was never submitted is nobody's business but the family's.

@@ -575,6 +575,12 @@ class Permit(models.Model):
                 ),
                 name="undecided_past_legal_due",
             ),
+            # The daily check finds continuing years the family has not confirmed yet.
+            models.Index(
+                fields=["school_year"],
+                condition=Q(status="approved", continues__isnull=False, continuation_confirmed_at__isnull=True),
+                name="continuations_to_confirm",
+            ),
             # Counting the seats taken at a school in a grade (approval, review page).
             models.Index(
                 fields=["placed_school", "school_year", "grade"],

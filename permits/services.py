@@ -566,6 +566,10 @@ def void_permit(*, permit_id: int, by: User, reason: str, note: str = "") -> Per
     return permit
 
 
+# The note of a later year's revocation that follows from the revoked year's.
+ENDS_WITH_REVOKED_YEAR = "Ends with the revoked permit "
+
+
 @transaction.atomic
 def revoke_permit(*, permit_id: int, by: User, reason: str, effective_on: date) -> Permit:
     """Revoke an approved permit. Refused for a student entering grade 11 or 12."""
@@ -583,6 +587,19 @@ def revoke_permit(*, permit_id: int, by: User, reason: str, effective_on: date) 
         note=reason.strip(),
         fields=("revocation_effective_on", "decision_note"),
     )
+    # Later years of the term that the spring rollover already created end with it; the
+    # family's one letter is this year's (notifications.events skips these events).
+    later = Permit.objects.select_for_update().filter(continues=permit, status=Permit.Status.APPROVED).first()
+    while later is not None:
+        later.revocation_effective_on, later.decision_note = effective_on, reason.strip()
+        change_status(
+            later,
+            Permit.Status.REVOKED,
+            by=by,
+            note=ENDS_WITH_REVOKED_YEAR + permit.reference,
+            fields=("revocation_effective_on", "decision_note"),
+        )
+        later = Permit.objects.select_for_update().filter(continues=later, status=Permit.Status.APPROVED).first()
     return permit
 
 
@@ -770,12 +787,18 @@ def start_provisional_attendance(
     # the insert (the one_open_provisional_attendance constraint backs it).
     if permit.provisional_attendances.filter(ended_on__isnull=True).exists():
         raise PermitError(_("This pupil already attends provisionally; end that attendance first."))
-    school_days = clock.rule_set(permit.rule_set).provisional_school_months * clock.SCHOOL_MONTH_DAYS
+    # The two school months are the request's, not each period's: a pupil who stopped
+    # attending and comes back has only the rest of them.
+    holidays = set(year.non_instructional_days.values_list("day", flat=True))
+    allowed = clock.rule_set(permit.rule_set).provisional_school_months * clock.SCHOOL_MONTH_DAYS
+    used = sum(
+        clock.school_days_between(earlier.started_on, earlier.ended_on, holidays=holidays)
+        for earlier in permit.provisional_attendances.all()
+    )
+    if used >= allowed:
+        raise PermitError(_("This pupil has already attended provisionally for the two school months the law allows."))
     ends_by = clock.last_school_day(
-        started_on,
-        school_days,
-        holidays=set(year.non_instructional_days.values_list("day", flat=True)),
-        last_day=year.last_day_of_instruction,
+        started_on, allowed - used, holidays=holidays, last_day=year.last_day_of_instruction
     )
     attendance = ProvisionalAttendance.objects.create(
         permit=permit, school=school, started_on=started_on, reason=reason.strip(), ends_by=ends_by, recorded_by=by

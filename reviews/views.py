@@ -17,7 +17,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.clickjacking import xframe_options_sameorigin
 from django.views.decorators.http import require_GET, require_POST
 
-from permits import clock, protections, rights
+from permits import clock, protections, rights, terms
 from permits import services as permits
 from permits.downloads import document_response, file_response
 from permits.models import Appeal, DecisionRule, District, Letter, Permit
@@ -113,6 +113,7 @@ def permit_review(request: HttpRequest, pk: int) -> HttpResponse:
             "info_requests": permit.information_requests.prefetch_related("document_types"),
             "appeals": permit.appeals.all(),
             "appeal_rights": rights.current(permit),
+            "term": terms.term_of(permit) if permit.term_years else None,
             "decision_rule": DecisionRule(rule) if (rule := protections.decision_rule(permit)) else None,
             "seats": selectors.seats_for(seat_school, permit.school_year, permit.grade),
             "related": selectors.related_packets(permit),
