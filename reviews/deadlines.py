@@ -276,63 +276,78 @@ def _check_denial_notices(summary: CheckSummary, directors: list[User]) -> None:
             )
 
 
-def _track_county_appeals(summary: CheckSummary, today: date, directors: list[User]) -> None:
-    """Pending county appeals: a note 5 days before the county's due date, and one
-    each day once it has passed."""
-    appeals = Appeal.objects.filter(
-        level=Appeal.Level.COUNTY, outcome=Appeal.Outcome.PENDING, county_due_date__lte=today + timedelta(days=5)
-    ).select_related("permit__student")
-    for appeal in appeals:
-        stage = "overdue:" + today.isoformat() if appeal.county_due_date < today else "due-soon"
-        summary.county_alerts += 1
+# A dated item the directors watch: a note this many days before its date, and one each
+# day once it has passed.
+WATCH_NOTICE_DAYS = 5
+
+
+def _alert_directors(
+    summary: CheckSummary, today: date, directors: list[User], *, items, due: str, key: str, template: str, name: str
+) -> int:
+    """Alert the directors about each item whose `due` date is near or past: once when
+    it comes within WATCH_NOTICE_DAYS, then once a day after it (keyed emails, so a
+    second run sends nothing). Returns how many items were alerted on."""
+    count = 0
+    for item in items.filter(**{f"{due}__lte": today + timedelta(days=WATCH_NOTICE_DAYS)}):
+        overdue = getattr(item, due) < today
+        stage = "overdue:" + today.isoformat() if overdue else "due-soon"
+        count += 1
         for director in directors:
             _send(
                 summary,
-                key=f"county:{appeal.pk}:{stage}:{director.pk}",
+                key=f"{key}:{item.pk}:{stage}:{director.pk}",
                 to=director,
-                template="staff_county_appeal",
-                context={"person": director, "appeal": appeal, "today": today},
+                template=template,
+                context={"person": director, name: item, "overdue": overdue, "today": today},
             )
+    return count
+
+
+def _track_county_appeals(summary: CheckSummary, today: date, directors: list[User]) -> None:
+    """Pending county appeals, against the county's decision date."""
+    appeals = Appeal.objects.filter(level=Appeal.Level.COUNTY, outcome=Appeal.Outcome.PENDING)
+    summary.county_alerts += _alert_directors(
+        summary,
+        today,
+        directors,
+        items=appeals.select_related("permit__student"),
+        due="county_due_date",
+        key="county",
+        template="staff_county_appeal",
+        name="appeal",
+    )
 
 
 def _track_internal_appeals(summary: CheckSummary, today: date, directors: list[User]) -> None:
     """Internal appeals the district must decide by their decision date (for a
-    current-year request, inside the legal clock: permits.rights): a note 5 days
-    before, and one each day once it has passed."""
-    appeals = Appeal.objects.filter(
-        level=Appeal.Level.INTERNAL, outcome=Appeal.Outcome.PENDING, decision_due_date__lte=today + timedelta(days=5)
-    ).select_related("permit__student")
-    for appeal in appeals:
-        stage = "overdue:" + today.isoformat() if appeal.decision_due_date < today else "due-soon"
-        summary.internal_appeal_alerts += 1
-        for director in directors:
-            _send(
-                summary,
-                key=f"internal-appeal:{appeal.pk}:{stage}:{director.pk}",
-                to=director,
-                template="staff_internal_appeal",
-                context={"person": director, "appeal": appeal, "today": today},
-            )
+    current-year request, inside the legal clock: permits.rights)."""
+    appeals = Appeal.objects.filter(level=Appeal.Level.INTERNAL, outcome=Appeal.Outcome.PENDING)
+    summary.internal_appeal_alerts += _alert_directors(
+        summary,
+        today,
+        directors,
+        items=appeals.select_related("permit__student"),
+        due="decision_due_date",
+        key="internal-appeal",
+        template="staff_internal_appeal",
+        name="appeal",
+    )
 
 
 def _track_provisional_attendance(summary: CheckSummary, today: date, directors: list[User]) -> None:
-    """Provisional attendances still open (EC 46603: two school months at most): a note
-    5 days before the last day allowed, and one each day once it has passed."""
-    attendances = ProvisionalAttendance.objects.filter(
-        ended_on__isnull=True, ends_by__lte=today + timedelta(days=5)
-    ).select_related("permit__student", "school")
-    for attendance in attendances:
-        overdue = attendance.ends_by < today
-        stage = "overdue:" + today.isoformat() if overdue else "due-soon"
-        summary.provisional_alerts += 1
-        for director in directors:
-            _send(
-                summary,
-                key=f"provisional:{attendance.pk}:{stage}:{director.pk}",
-                to=director,
-                template="staff_provisional_attendance",
-                context={"person": director, "attendance": attendance, "overdue": overdue, "today": today},
-            )
+    """Provisional attendances still open (EC 46603: two school months at most),
+    against their last day allowed."""
+    attendances = ProvisionalAttendance.objects.filter(ended_on__isnull=True)
+    summary.provisional_alerts += _alert_directors(
+        summary,
+        today,
+        directors,
+        items=attendances.select_related("permit__student", "school"),
+        due="ends_by",
+        key="provisional",
+        template="staff_provisional_attendance",
+        name="attendance",
+    )
 
 
 def _digest(summary: CheckSummary, day: date, directors: list[User]) -> None:
