@@ -19,7 +19,8 @@ The sizes the benchmarks use:
   whose daily deadline sweep ran every day up to yesterday:
 
   - overdue open packets already carry `deemed_denial_risk_since` (the day after their
-    due date), except those due yesterday, which today's run flags;
+    legal due date, which the seed makes their due date), except those due yesterday,
+    which today's run records as deemed denials;
   - every reminder threshold reached before today is recorded (DeadlineReminder) for
     the packets due from today on, so today's run owes only the thresholds reached today;
   - 1 in 10 open packets waits for information; 1 in 50 of those had its answer due

@@ -55,10 +55,14 @@ SCENARIOS = {
 
 PHASES = {
     "_remind": "Reminders (10/5/2/1 days before)",
-    "_escalate_overdue": "Overdue: flag + escalate",
+    "_record_deemed_denials": "Deemed denials (past the legal due date)",
+    "_escalate_overdue": "Overdue: escalate",
     "_abandon_expired_information_requests": "Abandon expired information requests",
     "_check_denial_notices": "Missing denial notices",
     "_track_county_appeals": "County appeals",
+    "_track_internal_appeals": "Internal appeals",
+    "_track_provisional_attendance": "Provisional attendance",
+    "_continuations": "Continuing permits to confirm",
     "_digest": "Director digest",
 }
 
