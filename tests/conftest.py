@@ -13,6 +13,7 @@ from .factories import (
     SchoolFactory,
     SchoolYearFactory,
     StudentFactory,
+    password_hash,
     pdf_upload,
 )
 
@@ -73,8 +74,8 @@ def staff(email: str, role: str, schools=()):
     from applicants.models import User
     from reviews.models import StaffRole
 
-    user = User.objects.create_user(
-        email=email, password=PASSWORD, first_name=email.split("@")[0].title(), is_staff=True
+    user = User.objects.create(
+        email=email, password=password_hash(), first_name=email.split("@")[0].title(), is_staff=True
     )
     StaffRole.objects.create(user=user, role=role).schools.set(schools)
     TOTPDevice.objects.create(user=user, name="authenticator", confirmed=True)
