@@ -158,7 +158,7 @@ def insert_select(cursor, model, exprs: dict[str, str], source: str) -> int:
     """INSERT INTO model's table SELECT exprs FROM source.
 
     Columns not named in `exprs` get NULL when nullable (an id: its sequence's next),
-    else the model field's default, so that fields added to the models later do not
+    else the model field's default (an empty string for blank text), so that fields added to the models later do not
     break the seed. `exprs` and `source`
     must not contain parameters or a bare percent sign.
     """
@@ -172,7 +172,7 @@ def insert_select(cursor, model, exprs: dict[str, str], source: str) -> int:
             values.append(exprs.pop(f.column))
         elif f.null or f.db_returning:  # NULL, or the id from its sequence
             continue
-        elif f.has_default():
+        elif f.has_default() or (f.blank and f.empty_strings_allowed):  # a default, or ""
             columns.append(f.column)
             values.append("%s")
             params.append(f.get_db_prep_save(f.get_default(), connection))

@@ -21,7 +21,7 @@ _NEVER_FOR_PROTECTED_INCOMING = {DenialReason.GRADES, DenialReason.ATTENDANCE, D
 
 
 def protected_group(permit: Permit) -> str:
-    """"bullying", "military" or "" from the family's answers and the chosen reason."""
+    """ "bullying", "military" or "" from the family's answers and the chosen reason."""
     group = permit.reason.priority_group if permit.reason_id else ""
     if permit.bullying_victim or group == Reason.PriorityGroup.BULLYING:
         return Reason.PriorityGroup.BULLYING

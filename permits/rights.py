@@ -64,9 +64,12 @@ class AppealRights:
         return self.internal_until is not None and day <= self.internal_until
 
 
+# The county board hears inter-district appeals only (EC 46601).
+COUNTY_KINDS = (PermitKind.INTER_IN, PermitKind.INTER_OUT)
+
+
 def goes_to_county(permit: Permit) -> bool:
-    """The county board hears inter-district appeals only (EC 46601)."""
-    return permit.kind in (PermitKind.INTER_IN, PermitKind.INTER_OUT)
+    return permit.kind in COUNTY_KINDS
 
 
 def for_denial(

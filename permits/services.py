@@ -13,7 +13,7 @@ from datetime import date, timedelta
 
 from django.core.files.uploadedfile import UploadedFile
 from django.db import IntegrityError, transaction
-from django.db.models import Sum, prefetch_related_objects
+from django.db.models import DateField, ExpressionWrapper, F, Sum, prefetch_related_objects
 from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.translation import gettext as _
@@ -616,24 +616,43 @@ def abandon_permit(*, permit_id: int, today: date) -> bool:
 
 
 @transaction.atomic
-def record_deemed_denial(*, permit_id: int, today: date) -> bool:
-    """The legal due date (never the district's own target) passed with no decision:
-    from the day after it, the request counts as denied for appeal purposes
-    (EC 46600.1(d)(1), under the request's rule set). It stays open: the district may
-    still decide it. An inter-district family is told, with its county appeal right
-    (notifications.events); the daily check calls this. Returns False when there is
-    nothing to do (decided meanwhile, already recorded, not yet due)."""
-    permit = lock_permit(permit_id)
-    deemed_on = rights.deemed_denial_day(permit)
-    if not permit.is_open or permit.deemed_denial_risk_since is not None or deemed_on is None or deemed_on > today:
-        return False
-    if clock.rule_set(permit.rule_set).no_decision_counts_as != "denial":
-        return False  # a rule set under which silence means something else has its own step
-    permit.deemed_denial_risk_since = deemed_on
-    permit.save(update_fields=["deemed_denial_risk_since", "updated_at"])
-    if rights.goes_to_county(permit):
-        record_event(permit, PermitEvent.Kind.DEEMED_DENIED, by=None, note=f"legal due date {permit.legal_due_date}")
-    return True
+def record_deemed_denials(*, today: date) -> int:
+    """Every open request whose legal due date (never the district's own target) passed
+    before `today` without a decision: from the day after that date it counts as
+    denied for appeal purposes (EC 46600.1(d)(1), under the request's rule set). It
+    stays open: the district may still decide it. An inter-district family is told,
+    with its county appeal right (notifications.events); the daily check calls this.
+    Returns how many were recorded; a second call finds nothing (the flag is set).
+
+    In bulk, because a district's backlog can be thousands of requests on the first
+    day: the rows are locked in one query (a decision under way finishes first and the
+    request drops out), flagged in one UPDATE and their events written in one INSERT.
+    Served by the undecided_past_legal_due index."""
+    # A rule set under which silence means something else would have its own step.
+    denial_codes = [rules.code for rules in clock.RULE_SETS if rules.no_decision_counts_as == "denial"]
+    if clock.rules_on(today).no_decision_counts_as == "denial":
+        denial_codes.append("")  # received before rule sets were stamped: today's rules
+    late = Permit.objects.filter(
+        status__in=Permit.OPEN_STATUSES,
+        deemed_denial_risk_since__isnull=True,
+        legal_due_date__lt=today,
+        rule_set__in=denial_codes,
+    )
+    rows = list(late.select_for_update(of=("self",)).values_list("pk", "kind", "legal_due_date"))
+    if not rows:
+        return 0
+    Permit.objects.filter(pk__in=[pk for pk, _kind, _due in rows]).update(
+        deemed_denial_risk_since=ExpressionWrapper(F("legal_due_date") + timedelta(days=1), output_field=DateField()),
+        updated_at=timezone.now(),
+    )
+    events = PermitEvent.objects.bulk_create(
+        PermitEvent(permit_id=pk, kind=PermitEvent.Kind.DEEMED_DENIED, note=f"legal due date {due}")
+        for pk, kind, due in rows
+        if kind in rights.COUNTY_KINDS
+    )
+    for event in events:
+        event_recorded.send(sender=PermitEvent, event=event)
+    return len(rows)
 
 
 # --- Appeals --------------------------------------------------------------------

@@ -25,7 +25,7 @@ from outbox.emails import queue_email
 from outbox.models import OutboxEmail
 from permits import clock
 from permits.models import Appeal, District, Permit, ProvisionalAttendance
-from permits.services import abandon_permit, lapse_continuation, mark_continuation_reminded, record_deemed_denial
+from permits.services import abandon_permit, lapse_continuation, mark_continuation_reminded, record_deemed_denials
 
 from .models import DeadlineCheckRun, DeadlineReminder, Role
 
@@ -170,11 +170,8 @@ def _remind(summary: CheckSummary, district: District, day: date, directors: lis
 
 def _record_deemed_denials(summary: CheckSummary, day: date) -> None:
     """Past the legal due date without a decision: a deemed denial from the day after
-    (permits.services.record_deemed_denial). Served by undecided_past_legal_due."""
-    late = _open_permits().filter(legal_due_date__lt=day, deemed_denial_risk_since__isnull=True)
-    for permit_id in late.values_list("pk", flat=True):
-        if record_deemed_denial(permit_id=permit_id, today=day):
-            summary.deemed_denials += 1
+    (permits.services.record_deemed_denials)."""
+    summary.deemed_denials += record_deemed_denials(today=day)
 
 
 def _escalate_overdue(summary: CheckSummary, day: date, directors: list[User]) -> None:

@@ -53,7 +53,7 @@ def test_a_family_reads_that_its_request_was_not_decided_in_time(page: Page, sub
 
     today = timezone.localdate()
     Permit.objects.filter(pk=submitted_in.pk).update(legal_due_date=today - timedelta(days=1))
-    services.record_deemed_denial(permit_id=submitted_in.pk, today=today)
+    services.record_deemed_denials(today=today)
     page.goto("/")
     log_in(page, alice.email, PASSWORD)
     page.goto(f"/family/permits/{submitted_in.pk}/")

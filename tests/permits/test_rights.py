@@ -149,8 +149,8 @@ def test_the_internal_appeal_window_closes_on_its_last_day(submitted_in, diana, 
 
 def test_a_deemed_denial_can_go_to_the_county_and_the_district_may_still_approve(verified_in, diana, seats_b):
     Permit.objects.filter(pk=verified_in.pk).update(legal_due_date=timezone.localdate() - timedelta(days=1))
-    assert services.record_deemed_denial(permit_id=verified_in.pk, today=timezone.localdate())
-    assert not services.record_deemed_denial(permit_id=verified_in.pk, today=timezone.localdate())
+    assert services.record_deemed_denials(today=timezone.localdate()) == 1
+    assert services.record_deemed_denials(today=timezone.localdate()) == 0
     appeal = services.record_county_appeal(permit_id=verified_in.pk, by=diana, filed_on=timezone.localdate())
     assert appeal.county_due_date == timezone.localdate() + timedelta(days=30)
     services.approve_permit(permit_id=verified_in.pk, by=diana)
@@ -160,7 +160,7 @@ def test_a_deemed_denial_can_go_to_the_county_and_the_district_may_still_approve
 
 def test_no_deemed_denial_on_the_legal_due_date_itself(submitted_in):
     Permit.objects.filter(pk=submitted_in.pk).update(legal_due_date=timezone.localdate())
-    assert not services.record_deemed_denial(permit_id=submitted_in.pk, today=timezone.localdate())
+    assert services.record_deemed_denials(today=timezone.localdate()) == 0
 
 
 def test_an_upheld_internal_appeal_issues_the_final_denial_letter_with_the_county_date(
@@ -275,3 +275,23 @@ def test_the_denial_form_offers_only_the_allowed_reasons(submitted_in, diana):
     Permit.objects.filter(pk=submitted_in.pk).update(kind="intra")
     page = login(diana).get(f"/staff/permits/{submitted_in.pk}/").content.decode()
     assert "This request cannot be denied" in page and 'value="no_space"' not in page
+
+
+def test_a_rule_set_where_silence_is_no_denial_records_no_deemed_denial(submitted_in, monkeypatch):
+    import dataclasses
+
+    from permits import clock
+
+    approving = tuple(dataclasses.replace(r, no_decision_counts_as="approval") for r in clock.RULE_SETS)
+    monkeypatch.setattr(clock, "RULE_SETS", approving)
+    Permit.objects.filter(pk=submitted_in.pk).update(legal_due_date=timezone.localdate() - timedelta(days=3))
+    assert services.record_deemed_denials(today=timezone.localdate()) == 0
+
+
+def test_a_deemed_denial_is_dated_the_day_after_the_legal_due_date(submitted_in):
+    legal = timezone.localdate() - timedelta(days=3)
+    Permit.objects.filter(pk=submitted_in.pk).update(legal_due_date=legal)
+    services.record_deemed_denials(today=timezone.localdate())
+    submitted_in.refresh_from_db()
+    assert submitted_in.deemed_denial_risk_since == legal + timedelta(days=1)
+    assert submitted_in.events.filter(kind="deemed_denied").count() == 1
