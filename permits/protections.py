@@ -30,8 +30,9 @@ def protected_group(permit: Permit) -> str:
     return ""
 
 
-def decision_rule(permit: Permit) -> str:
-    """The protection a decision on this request follows; "" for none."""
+def decision_rule(permit: Permit) -> DecisionRule | str:
+    """The protection a decision on this request follows (a DecisionRule, whose label
+    the pages show); "" for none."""
     group = protected_group(permit)
     if not group:
         return ""

@@ -414,27 +414,33 @@ def approval_blockers(permit: Permit, checklist: list[selectors.ChecklistItem] |
     return blockers
 
 
-def _take_seat(permit: Permit, school: School, *, force: bool = False) -> None:
-    """Hold the seat allocation row while counting, so that two approvals of the last
-    seat are serialised: the second one sees it taken. A county order (force) admits
-    the student even past capacity."""
-    try:
-        allocation = SeatAllocation.objects.select_for_update().get(
-            school=school, school_year=permit.school_year, grade=permit.grade
-        )
-    except SeatAllocation.DoesNotExist:
-        if force:
-            return
-        raise NoSeatLeft(_("%(school)s offers no permit seats in this grade.") % {"school": school}) from None
-    # Served by the approved_permits_by_seat index.
-    taken = (
-        Permit.objects.filter(
-            status=Permit.Status.APPROVED, placed_school=school, school_year=permit.school_year, grade=permit.grade
-        )
-        .exclude(pk=permit.pk)
-        .count()
+def _seats_left(school: School, school_year: SchoolYear, grade: int, *, exclude: Permit | None = None) -> int | None:
+    """The permit seats left at a school in a grade, holding the allocation row until
+    the transaction ends, so that two takers of the last seat are serialised: the
+    second one sees it taken. None when the school offers no seats in that grade."""
+    allocation = (
+        SeatAllocation.objects.select_for_update().filter(school=school, school_year=school_year, grade=grade).first()
     )
-    if taken >= allocation.capacity and not force:
+    if allocation is None:
+        return None
+    # Served by the approved_permits_by_seat index.
+    taken = Permit.objects.filter(
+        status=Permit.Status.APPROVED, placed_school=school, school_year=school_year, grade=grade
+    )
+    if exclude is not None:
+        taken = taken.exclude(pk=exclude.pk)
+    return allocation.capacity - taken.count()
+
+
+def _take_seat(permit: Permit, school: School, *, force: bool = False) -> None:
+    """Refuse an approval when the school and grade are full (NoSeatLeft). A county
+    order (force) admits the student even past capacity."""
+    left = _seats_left(school, permit.school_year, permit.grade, exclude=permit)
+    if force:
+        return
+    if left is None:
+        raise NoSeatLeft(_("%(school)s offers no permit seats in this grade.") % {"school": school})
+    if left <= 0:
         raise NoSeatLeft(_("No seat left at %(school)s in this grade.") % {"school": school})
 
 
@@ -734,11 +740,13 @@ def record_county_appeal(
         if not appeal_rights.appealable:
             raise PermitError(_("A denial for lack of a release from the district of residence is not appealable."))
         raise PermitError(_("Intra-district decisions cannot be appealed to the county board."))
-    days = clock.county_decision_days(clock.rule_set(permit.rule_set), District.current().county_class)
-    if extension_reason.strip() and days == 30:
-        raise PermitError(_("Only a class 1 or 2 county may take 60 days to decide."))
-    if not extension_reason.strip():
-        days = 30
+    rules = clock.rule_set(permit.rule_set)
+    days = rules.county_decision_days
+    if extension_reason.strip():
+        extended = clock.county_decision_days(rules, District.current().county_class)
+        if extended == days:
+            raise PermitError(_("Only a class 1 or 2 county may take 60 days to decide."))
+        days = extended
     appeal, _created = Appeal.objects.update_or_create(
         permit=permit,
         level=Appeal.Level.COUNTY,
@@ -774,7 +782,9 @@ def decision_pending(permit: Permit) -> bool:
     or denied with an internal or county appeal not yet decided."""
     if permit.is_open:
         return True
-    return permit.status == Permit.Status.DENIED and permit.appeals.filter(outcome=Appeal.Outcome.PENDING).exists()
+    return permit.status == Permit.Status.DENIED and any(
+        appeal.outcome == Appeal.Outcome.PENDING for appeal in permit.appeals.all()
+    )
 
 
 @transaction.atomic
@@ -942,16 +952,8 @@ def _roll_over(permit_id: int, to_year: SchoolYear, summary: Rollover) -> None:
     if school is not None and not school.serves(grade):
         summary.to_place.append(prev)
         return
-    full = False
-    if school is not None:
-        # Locked as an approval locks it (_take_seat), so the two count in turn.
-        allocation = (
-            SeatAllocation.objects.select_for_update().filter(school=school, school_year=to_year, grade=grade).first()
-        )
-        taken = Permit.objects.filter(
-            status=Permit.Status.APPROVED, placed_school=school, school_year=to_year, grade=grade
-        ).count()
-        full = allocation is None or taken >= allocation.capacity
+    # Counted under the same lock as an approval's, so the two count in turn.
+    full = school is not None and (_seats_left(school, to_year, grade) or 0) <= 0
     # Not a new request: no receipt, no legal clock, no decision date, so the reports'
     # days to decision and share decided in time count only requests.
     permit = Permit.objects.create(

@@ -4,6 +4,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_not_required
 from django.core.cache import cache
 from django.core.exceptions import ValidationError
+from django.db.models import prefetch_related_objects
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -246,6 +247,7 @@ def permit_submit(request: HttpRequest, pk: int) -> HttpResponse:
 @require_GET
 def permit_detail(request: HttpRequest, pk: int) -> HttpResponse:
     permit = get_permit_for(request.user, pk)
+    prefetch_related_objects([permit], "appeals")  # the list and the appeal rights share them
     appeals = list(permit.appeals.all())
     appeal_rights = rights.current(permit)
     may_appeal = (

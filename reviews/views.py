@@ -20,7 +20,7 @@ from django.views.decorators.http import require_GET, require_POST
 from permits import clock, protections, rights, terms
 from permits import services as permits
 from permits.downloads import document_response, file_response
-from permits.models import Appeal, DecisionRule, District, Letter, Permit
+from permits.models import Appeal, District, Letter, Permit
 from permits.selectors import checklist
 from permits.services import PermitError
 
@@ -94,6 +94,7 @@ def permit_review(request: HttpRequest, pk: int) -> HttpResponse:
         "reason",
         "assigned_to",
         "release_received_by",
+        "appeals",  # the list, the appeal rights and whether an appeal is pending share them
     )
     scope = scope_of(request.user)
     items = checklist(permit)  # once: the page and the approval blockers share it
@@ -114,7 +115,7 @@ def permit_review(request: HttpRequest, pk: int) -> HttpResponse:
             "appeals": permit.appeals.all(),
             "appeal_rights": rights.current(permit),
             "term": terms.term_of(permit) if permit.term_years else None,
-            "decision_rule": DecisionRule(rule) if (rule := protections.decision_rule(permit)) else None,
+            "decision_rule": protections.decision_rule(permit),
             "seats": selectors.seats_for(seat_school, permit.school_year, permit.grade),
             "related": selectors.related_packets(permit),
             "blockers": permits.approval_blockers(permit, items) if permit.is_open else [],
