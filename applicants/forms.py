@@ -5,9 +5,8 @@ from django.core.exceptions import ValidationError
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from outbox.emails import queue_email
-
-from .models import Family, Language, Student, User
+from . import services
+from .models import Family, Language, Student, User, normalize_email
 
 
 class EmailLoginForm(AuthenticationForm):
@@ -23,11 +22,12 @@ class EmailLoginForm(AuthenticationForm):
         ),
     }
 
+    def clean_username(self):
+        return normalize_email(self.cleaned_data["username"])
+
     def confirm_login_allowed(self, user):
         if not user.is_active and user.email_verified_at is None:
-            from .services import send_verification_email
-
-            send_verification_email(user=user)
+            services.send_verification_email(user=user)
             raise ValidationError(self.error_messages["unconfirmed"], code="unconfirmed")
         super().confirm_login_allowed(user)
 
@@ -75,13 +75,9 @@ class SignUpForm(GuardianNameFields, PasswordFields):
     field_order = ["email", "first_name", "last_name", "phone", "language", "password1", "password2"]
 
     def clean_email(self):
-        email = self.cleaned_data["email"].strip().lower()
-        if User.objects.filter(email__iexact=email).exists():
-            raise ValidationError(
-                _("An account with this email address already exists. Sign in or reset your password."),
-                code="taken",
-            )
-        return email
+        # A registered address is not an error here: saying so would tell anyone
+        # which addresses have accounts. The service emails the owner instead.
+        return normalize_email(self.cleaned_data["email"])
 
 
 class AcceptInvitationForm(GuardianNameFields, PasswordFields):
@@ -108,6 +104,9 @@ class GuardianForm(forms.ModelForm):
 
 class InviteGuardianForm(forms.Form):
     email = forms.EmailField(label=_("Email address of the other guardian"))
+
+    def clean_email(self):
+        return normalize_email(self.cleaned_data["email"])
 
 
 class StudentForm(forms.ModelForm):
@@ -144,17 +143,12 @@ class OneTimeCodeForm(forms.Form):
 
 class OutboxPasswordResetForm(PasswordResetForm):
     """Password reset mail goes through the outbox like every other email, in the
-    family's language."""
+    family's language, one a minute per account at most."""
+
+    def clean_email(self):
+        return normalize_email(self.cleaned_data["email"])
 
     def send_mail(
         self, subject_template_name, email_template_name, context, from_email, to_email, html_email_template_name=None
     ):
-        user = context["user"]
-        language = user.language
-        queue_email(
-            key=f"reset:{context['uid']}:{context['token']}",
-            to=to_email,
-            template="password_reset",
-            language=language,
-            context={"user": user, "uid": context["uid"], "token": context["token"]},
-        )
+        services.send_password_reset(user=context["user"], uid=context["uid"], token=context["token"])

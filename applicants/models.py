@@ -1,3 +1,5 @@
+import unicodedata
+
 from django.conf import settings
 from django.contrib.auth.models import AbstractUser, BaseUserManager
 from django.db import models
@@ -29,13 +31,21 @@ class Grade(models.IntegerChoices):
     G12 = 12, _("Grade 12")
 
 
+def normalize_email(address: str) -> str:
+    """The one spelling of a sign-in address: compatibility-normalised, trimmed and
+    lower-cased. Sign-in, its lockout, sign-up, invitations and password resets all
+    key on this, so `X@Example.org ` is the same account -- and the same budget of
+    failed attempts -- as `x@example.org`."""
+    return unicodedata.normalize("NFKC", address or "").strip().lower()
+
+
 class UserManager(BaseUserManager):
     use_in_migrations = True
 
     def _create(self, email, password, **extra):
         if not email:
             raise ValueError("An email address is required.")
-        user = self.model(email=self.normalize_email(email).lower(), **extra)
+        user = self.model(email=normalize_email(email), **extra)
         user.set_password(password)
         user.save(using=self._db)
         return user
@@ -50,7 +60,7 @@ class UserManager(BaseUserManager):
         return self._create(email, password, **extra)
 
     def get_by_natural_key(self, email):
-        return self.get(email__iexact=email)
+        return self.get(email__iexact=normalize_email(email))
 
 
 class User(AbstractUser):

@@ -1,6 +1,7 @@
 """Family accounts: sign-up, email confirmation and a second guardian."""
 
 from django.conf import settings
+from django.contrib.auth.hashers import make_password
 from django.core import signing
 from django.db import IntegrityError, transaction
 from django.urls import reverse
@@ -11,7 +12,7 @@ from django.utils.translation import gettext as _
 
 from outbox.emails import queue_email
 
-from .models import Family, GuardianInvitation, User
+from .models import Family, GuardianInvitation, User, normalize_email
 from .tokens import email_verification_token
 
 INVITATION_SALT = "applicants.invitation"
@@ -23,40 +24,67 @@ class AccountError(Exception):
 
 
 @transaction.atomic
-def register_family(*, email: str, password: str, first_name: str, last_name: str, phone: str, language: str) -> User:
+def register_family(*, email: str, password: str, first_name: str, last_name: str, phone: str, language: str) -> None:
     """Create a family and its first guardian. The account stays inactive until the
-    address is confirmed through the emailed link."""
-    family = Family.objects.create(preferred_language=language)
-    try:
-        with transaction.atomic():
-            user = User.objects.create_user(
-                email=email,
-                password=password,
-                first_name=first_name,
-                last_name=last_name,
-                phone=phone,
-                family=family,
-                is_active=False,
-            )
-    except IntegrityError:
-        raise AccountError(_("An account with this email address already exists.")) from None
-    send_verification_email(user=user)
-    return user
+    address is confirmed through the emailed link.
+
+    An address that already has an account gets the very same answer -- the sign-up
+    form must not tell a stranger who is registered -- and its owner is emailed how to
+    sign in or reset the password instead. The password is hashed either way, so the
+    answer takes as long too."""
+    email = normalize_email(email)
+    password_hash = make_password(password)
+    existing = User.objects.filter(email__iexact=email).first()
+    if existing is None:
+        try:
+            with transaction.atomic():
+                family = Family.objects.create(preferred_language=language)
+                user = User(
+                    email=email,
+                    password=password_hash,
+                    first_name=first_name,
+                    last_name=last_name,
+                    phone=phone,
+                    family=family,
+                    is_active=False,
+                )
+                user.save()
+        except IntegrityError:  # registered a moment ago, by a second submit or by someone else
+            existing = User.objects.get(email__iexact=email)
+        else:
+            send_verification_email(user=user)
+            return
+    _queue_once_a_minute(
+        "account-exists",
+        user=existing,
+        template="account_exists",
+        context={"user": existing, "sign_in": _site_link("login"), "reset": _site_link("password_reset")},
+    )
 
 
 def send_verification_email(*, user: User) -> None:
     token = email_verification_token.make_token(user)
     uid = urlsafe_base64_encode(force_bytes(user.pk))
-    link = settings.SITE_URL + reverse("verify_email", args=[uid, token])
-    # One link a minute at most, however often the form is submitted.
+    _queue_once_a_minute(
+        "verify", user=user, template="verify_email", context={"user": user, "link": _site_link("verify_email", uid, token)}
+    )
+
+
+def send_password_reset(*, user: User, uid: str, token: str) -> None:
+    _queue_once_a_minute("reset", user=user, template="password_reset", context={"user": user, "uid": uid, "token": token})
+
+
+def _queue_once_a_minute(kind: str, *, user: User, template: str, context: dict) -> None:
+    """One email of a kind a minute per account at most, however often a form is
+    submitted and however the address is spelled: nobody can flood a mailbox."""
     minute = timezone.now().strftime("%Y%m%d%H%M")
     queue_email(
-        key=f"verify:{user.pk}:{minute}",
-        to=user.email,
-        template="verify_email",
-        language=user.language,
-        context={"user": user, "link": link},
+        key=f"{kind}:{user.pk}:{minute}", to=user.email, template=template, language=user.language, context=context
     )
+
+
+def _site_link(name: str, *args) -> str:
+    return settings.SITE_URL + reverse(name, args=args)
 
 
 @transaction.atomic
@@ -71,18 +99,29 @@ def confirm_email(*, user: User, token: str) -> bool:
 
 @transaction.atomic
 def invite_guardian(*, family: Family, email: str, by: User) -> GuardianInvitation:
-    """Invite a second guardian to the same family by email."""
-    email = email.strip().lower()
-    if User.objects.filter(email__iexact=email).exists():
-        raise AccountError(_("This email address already has an account in the portal."))
+    """Invite a second guardian to the same family by email.
+
+    Any signed-in parent can invite any address, so the answer must not tell whether
+    the address has an account elsewhere: the invitation is recorded either way, and
+    an address that already has an account is told by email why it cannot join with
+    it (an account belongs to one family) instead of receiving a link."""
+    email = normalize_email(email)
+    if family.guardians.filter(email__iexact=email).exists():
+        raise AccountError(_("%(email)s is already a guardian in your family.") % {"email": email})
     invitation = GuardianInvitation.objects.create(family=family, email=email, invited_by=by)
-    token = signing.dumps(invitation.pk, salt=INVITATION_SALT)
+    existing = User.objects.filter(email__iexact=email).first()
+    if existing is None:
+        template = "guardian_invitation"
+        link = _site_link("accept_invitation", signing.dumps(invitation.pk, salt=INVITATION_SALT))
+    else:
+        template = "guardian_invitation_existing"
+        link = _site_link("login")
     queue_email(
         key=f"invitation:{invitation.pk}",
         to=email,
-        template="guardian_invitation",
+        template=template,
         language=family.preferred_language,
-        context={"inviter": by, "link": settings.SITE_URL + reverse("accept_invitation", args=[token])},
+        context={"inviter": by, "link": link},
     )
     return invitation
 

@@ -67,20 +67,17 @@ def signup(request: HttpRequest) -> HttpResponse:
     form = SignUpForm(request.POST or None, initial={"language": request.LANGUAGE_CODE})
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
-        try:
-            services.register_family(
-                email=data["email"],
-                password=data["password1"],
-                first_name=data["first_name"],
-                last_name=data["last_name"],
-                phone=data["phone"],
-                language=data["language"],
-            )
-        except services.AccountError as error:
-            form.add_error("email", str(error))
-        else:
-            response = render(request, "applicants/signup_done.html", {"email": data["email"]})
-            return _remember_language(response, data["language"])
+        # The same answer whether or not the address already has an account.
+        services.register_family(
+            email=data["email"],
+            password=data["password1"],
+            first_name=data["first_name"],
+            last_name=data["last_name"],
+            phone=data["phone"],
+            language=data["language"],
+        )
+        response = render(request, "applicants/signup_done.html", {"email": data["email"]})
+        return _remember_language(response, data["language"])
     return render(request, "applicants/signup_form.html", {"form": form})
 
 
