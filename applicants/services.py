@@ -66,12 +66,17 @@ def send_verification_email(*, user: User) -> None:
     token = email_verification_token.make_token(user)
     uid = urlsafe_base64_encode(force_bytes(user.pk))
     _queue_once_a_minute(
-        "verify", user=user, template="verify_email", context={"user": user, "link": _site_link("verify_email", uid, token)}
+        "verify",
+        user=user,
+        template="verify_email",
+        context={"user": user, "link": _site_link("verify_email", uid, token)},
     )
 
 
 def send_password_reset(*, user: User, uid: str, token: str) -> None:
-    _queue_once_a_minute("reset", user=user, template="password_reset", context={"user": user, "uid": uid, "token": token})
+    _queue_once_a_minute(
+        "reset", user=user, template="password_reset", context={"user": user, "uid": uid, "token": token}
+    )
 
 
 def _queue_once_a_minute(kind: str, *, user: User, template: str, context: dict) -> None:

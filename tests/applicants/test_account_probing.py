@@ -149,4 +149,3 @@ def test_inviting_someone_already_in_the_family_says_so(alice, alice_client):
     response = alice_client.post(reverse("invite_guardian"), {"email": "Alice@Example.com"}, follow=True)
     assert "already a guardian in your family" in response.text
     assert not GuardianInvitation.objects.exists() and not OutboxEmail.objects.exists()
-
