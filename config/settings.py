@@ -62,6 +62,8 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "config.security.SecurityHeadersMiddleware",
+    # Before anything reads the address; after the headers, so that its 400 carries them.
+    "config.security.ControlCharactersMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
@@ -193,17 +195,19 @@ AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
 AXES_ENABLED = env.bool("AXES_ENABLED", default=True)
 # Behind nginx every request comes from the proxy: the client's address is the one the
-# proxy puts in X-Forwarded-For (PORTAL_PROXY_COUNT proxies in front of Django).
+# proxy puts in X-Forwarded-For (PORTAL_PROXY_COUNT proxies in front of Django). One
+# function reads it for sign-in throttling, the /verify/ rate limit and the access log.
 PROXY_COUNT = env.int("PORTAL_PROXY_COUNT", default=0)
-if PROXY_COUNT:
-    AXES_IPWARE_PROXY_COUNT = PROXY_COUNT
-    AXES_IPWARE_META_PRECEDENCE_ORDER = ("HTTP_X_FORWARDED_FOR", "REMOTE_ADDR")
+AXES_CLIENT_IP_CALLABLE = "config.clients.client_address"
 
 SESSION_COOKIE_AGE = 60 * 60 * 12
 # Staff see many families' records: their sessions end sooner (applicants.middleware).
 STAFF_IDLE_SECONDS = env.int("STAFF_IDLE_SECONDS", default=30 * 60)
 STAFF_SESSION_SECONDS = env.int("STAFF_SESSION_SECONDS", default=12 * 60 * 60)
 OTP_TOTP_ISSUER = env.str("OTP_TOTP_ISSUER", default="Permit portal")
+# The admin never shows a second factor's key or QR code: whoever read it could sign in
+# as that staff member. Staff set up their own (accounts/2fa/setup/).
+OTP_ADMIN_HIDE_SENSITIVE_DATA = True
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
 CSRF_COOKIE_SAMESITE = "Lax"
@@ -290,6 +294,9 @@ CRISPY_ALLOWED_TEMPLATE_PACKS = "bootstrap5"
 CRISPY_TEMPLATE_PACK = "bootstrap5"
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+# Error pages (DEBUG, `make run`) and error reports show no password or secret.
+DEFAULT_EXCEPTION_REPORTER_FILTER = "config.security.SecretsFilter"
 
 LOGGING = {
     "version": 1,

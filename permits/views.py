@@ -1,4 +1,5 @@
 import logging
+import re
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_not_required
@@ -13,6 +14,7 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from applicants.access import family_of
+from config.clients import client_address
 
 from . import clock, rights, selectors, services, terms
 from .access import get_document_for, get_permit_for
@@ -31,6 +33,10 @@ from .models import Appeal, District, DocumentRule, Letter, Permit, PermitEvent,
 
 log = logging.getLogger(__name__)
 VERIFY_LIMIT_PER_MINUTE = 20
+# Every verification code ever issued: 10 characters (notifications/letters.py) of
+# unambiguous_code's alphabet (permits/models.py). Anything else is unknown without a
+# query: PostgreSQL refuses a NUL in a string.
+VERIFICATION_CODE = re.compile(r"[2-9A-HJ-NP-Z]{10}")
 
 WIZARD_STEPS = [
     ("start", gettext_lazy("Start")),
@@ -391,8 +397,7 @@ def letter_download(request: HttpRequest, pk: int) -> HttpResponse:
 def letter_verify(request: HttpRequest, code: str) -> HttpResponse:
     """Public: another district checks a release or acceptance. Says valid, revoked or
     unknown, and no more than the receiving district needs."""
-    address = request.META.get("REMOTE_ADDR", "")
-    key = f"verify-rate:{address}"
+    key = f"verify-rate:{client_address(request)}"
     try:
         cache.add(key, 0, timeout=60)
         attempts = cache.incr(key)
@@ -401,10 +406,13 @@ def letter_verify(request: HttpRequest, code: str) -> HttpResponse:
         return render(request, "permits/letter_verify.html", {"state": "unavailable"}, status=503)
     if attempts > VERIFY_LIMIT_PER_MINUTE:
         return render(request, "permits/letter_verify.html", {"state": "limited"}, status=429)
+    code = code.strip().upper()
     letter = (
-        Letter.objects.filter(verification_code=code.strip().upper(), kind__in=Letter.VERIFIABLE)
+        Letter.objects.filter(verification_code=code, kind__in=Letter.VERIFIABLE)
         .select_related("permit__student", "permit__school_year")
         .first()
+        if VERIFICATION_CODE.fullmatch(code)
+        else None
     )
     # A multi-year permit is as good as its latest year: one revoked or lapsed ends it.
     status = terms.latest_year(letter.permit).status if letter is not None else None

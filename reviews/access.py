@@ -10,6 +10,7 @@ from django.core.exceptions import PermissionDenied
 from django.db.models import Q, QuerySet
 from django.http import Http404
 
+from config.clients import client_address
 from permits.models import District, Document, Permit
 
 from .models import RecordAccess, Role, StaffRole
@@ -101,7 +102,7 @@ def get_permit_for_staff(user, pk: int, action: str | None = None) -> Permit:
 
 def record_access(request, *, purpose: str, document=None, letters=()) -> None:
     """Write the FERPA record of a staff member opening a student's document or letters."""
-    address = request.META.get("REMOTE_ADDR") or None
+    address = client_address(request)
     rows = (
         [
             RecordAccess(
