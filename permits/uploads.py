@@ -2,19 +2,24 @@
 
 A file is accepted for what it *is*, never for what it is called: the type comes from
 its first bytes, images are decoded to prove they are images, and the name the family
-gave it is kept only as display text. The key it is stored under is chosen here.
+gave it is kept only as display text, ending in the extension of the type it was
+verified to be. The key it is stored under is chosen here.
 """
 
 import hashlib
+import re
 import unicodedata
 import uuid
 import warnings
 from dataclasses import dataclass
+from decimal import ROUND_CEILING, ROUND_FLOOR, ROUND_HALF_UP, Decimal
 from pathlib import PurePosixPath, PureWindowsPath
 
 from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import UploadedFile
 from django.template.defaultfilters import filesizeformat
+from django.utils.formats import number_format
+from django.utils.html import avoid_wrapping
 from django.utils.translation import gettext_lazy as _
 from PIL import Image
 
@@ -23,6 +28,16 @@ ACCEPTED = {
     "image/jpeg": "jpg",
     "image/png": "png",
 }
+# Extensions a name may already end in for each type; any other ending is replaced.
+EXTENSIONS = {
+    "application/pdf": ("pdf",),
+    "image/jpeg": ("jpg", "jpeg"),
+    "image/png": ("png",),
+}
+# What reads as a file extension ("html", "exe", "png"), as opposed to the end of a
+# name that happens to contain a dot ("Lease v2.1").
+_EXTENSION = re.compile(r"(?=[0-9]*[A-Za-z])[A-Za-z0-9]{1,5}")
+_SIZE_UNITS = ((1024**3, "GB"), (1024**2, "MB"), (1024, "KB"))
 # Pillow refuses images past this many pixels instead of decompressing a bomb.
 MAX_IMAGE_PIXELS = 40_000_000
 # Markup that has no business at the start of a PDF or image: a polyglot that a
@@ -57,6 +72,22 @@ def display_name(name: str) -> str:
     return cleaned[-120:]
 
 
+def named_as(name: str, content_type: str) -> str:
+    """`name` ending in the extension of `content_type`, so that a saved copy opens in a
+    PDF reader or an image viewer, never as a web page or a program: "x.pdf.html" becomes
+    "x.pdf", "page.html" "page.pdf", a JPEG called "photo.png" "photo.jpg". Used when an
+    upload is accepted and again on every download, for names stored before."""
+    stem = name.strip(" .")
+    while "." in stem:
+        rest, extension = stem.rsplit(".", 1)
+        if extension.lower() in EXTENSIONS[content_type]:
+            return stem
+        if not _EXTENSION.fullmatch(extension):
+            break
+        stem = rest.rstrip(" .")
+    return f"{stem or 'document'}.{ACCEPTED[content_type]}"
+
+
 def storage_key(permit_id: int, extension: str) -> str:
     return f"documents/{permit_id}/{uuid.uuid4().hex}.{extension}"
 
@@ -66,10 +97,11 @@ def check_upload(upload: UploadedFile, *, max_bytes: int) -> CheckedUpload:
     if upload.size == 0:
         raise ValidationError(_("The file is empty."), code="empty")
     if upload.size > max_bytes:
+        size, limit = _sizes(upload.size, max_bytes)
         raise ValidationError(
             _("The file is %(size)s; the largest file accepted is %(limit)s."),
             code="too_large",
-            params={"size": filesizeformat(upload.size), "limit": filesizeformat(max_bytes)},
+            params={"size": size, "limit": limit},
         )
     upload.seek(0)
     head = upload.read(2048)
@@ -96,7 +128,26 @@ def check_upload(upload: UploadedFile, *, max_bytes: int) -> CheckedUpload:
         extension=ACCEPTED[content_type],
         size=upload.size,
         sha256=digest.hexdigest(),
-        display_name=display_name(upload.name),
+        display_name=named_as(display_name(upload.name), content_type),
+    )
+
+
+def _sizes(size: int, limit: int) -> tuple[str, str]:
+    """The file's size and the limit, written so that a file just over the limit never
+    reads as the limit itself: "10.04 MB" against "10.0 MB", and a file one byte over
+    is rounded up to "10.01 MB"."""
+    unit, symbol = next(((unit, symbol) for unit, symbol in _SIZE_UNITS if limit >= unit), (0, ""))
+    if not unit or size >= 1024 * unit:
+        return filesizeformat(size), filesizeformat(limit)
+    limit_shown = (Decimal(limit) / unit).quantize(Decimal("0.1"), ROUND_FLOOR)
+    exact = Decimal(size) / unit
+    for step, rounding in (("0.1", ROUND_HALF_UP), ("0.01", ROUND_HALF_UP), ("0.01", ROUND_CEILING)):
+        size_shown = exact.quantize(Decimal(step), rounding)
+        if size_shown > limit_shown:
+            break
+    return (
+        avoid_wrapping(f"{number_format(size_shown, -size_shown.as_tuple().exponent)} {symbol}"),
+        avoid_wrapping(f"{number_format(limit_shown, 1)} {symbol}"),
     )
 
 

@@ -86,7 +86,8 @@ def test_it_refuses_a_pdf_without_its_end():
         ("../../etc/passwd.pdf", "passwd.pdf"),
         ("..\\..\\windows\\report.pdf", "report.pdf"),
         ("invoice\u202efdp.exe", "invoicefdp.exe"),  # right-to-left override removed
-        ("report.pdf.exe", "report.pdf.exe"),  # shown as is; it is stored under our own key
+        # Cleaned only: uploads.named_as then gives it the verified type's extension.
+        ("report.pdf.exe", "report.pdf.exe"),
         ("\x00\x07name.pdf", "name.pdf"),
         ("", "document"),
     ],
