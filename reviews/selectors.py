@@ -143,10 +143,12 @@ def seats_for(school, school_year, grade) -> Seats | None:
     return Seats(allocation.capacity if allocation else 0, approved, pending)
 
 
-def related_packets(permit: Permit) -> list[Permit]:
-    """Other packets of the same student and of siblings (the same family)."""
+def related_packets(permit: Permit, scope: StaffScope) -> list[Permit]:
+    """Other packets of the same student and of siblings (the same family), those the
+    user's scope covers: a sibling's packet at another school is not a site
+    administrator's to see."""
     return list(
-        Permit.objects.filter(family=permit.family_id)
+        scope.permits(Permit.objects.filter(family=permit.family_id))
         .exclude(pk=permit.pk)
         .exclude(status=Permit.Status.DRAFT)
         .select_related("student", "school_year")

@@ -117,7 +117,7 @@ def permit_review(request: HttpRequest, pk: int) -> HttpResponse:
             "term": terms.term_of(permit) if permit.term_years else None,
             "decision_rule": protections.decision_rule(permit),
             "seats": selectors.seats_for(seat_school, permit.school_year, permit.grade),
-            "related": selectors.related_packets(permit),
+            "related": selectors.related_packets(permit, scope),
             "blockers": permits.approval_blockers(permit, items) if permit.is_open else [],
             "emails": permit.emails.order_by("queued_at"),
             "letters": permit.letters.all(),
