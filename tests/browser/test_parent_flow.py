@@ -54,7 +54,7 @@ def test_a_new_family_signs_up_and_submits_a_packet_in_english(
     field(page, "Password again").fill(PASSWORD)
     button(page, "Create account").click()
     expect(page.get_by_role("heading", name="Confirm your email address")).to_be_visible()
-    expect(page.get_by_role("main")).to_contain_text(f"We sent a link to {email}")
+    expect(page.get_by_role("main")).to_contain_text(f"We sent an email to {email}")
 
     # Confirm the address with the emailed link.
     verification = OutboxEmail.objects.get(template="verify_email", to=email)
