@@ -7,6 +7,7 @@ import re
 from django.conf import settings
 from django.core.exceptions import SuspiciousOperation
 from django.urls import get_resolver
+from django.utils import translation
 from django.views.debug import SafeExceptionReporterFilter
 
 
@@ -78,7 +79,10 @@ class ControlCharactersMiddleware:
             # Not the request itself: it is what should stay out of the log.
             security_log.warning("Refused a request with a control character in its address or headers")
             exception = SuspiciousOperation("control character in the request")
-            return get_resolver().resolve_error_handler(400)(request, exception)
+            # Refused before LocaleMiddleware ran: answer in the visitor's language, not
+            # in whichever one this worker thread served last.
+            with translation.override(translation.get_language_from_request(request)):
+                return get_resolver().resolve_error_handler(400)(request, exception)
         # A quoted cookie may spell a NUL as \000, and a neighbouring site can set one:
         # a 400 would shut that browser out until its cookies are cleared.
         for name, value in list(request.COOKIES.items()):

@@ -95,6 +95,7 @@ TEMPLATES = [
                 "django.contrib.messages.context_processors.messages",
                 "django.template.context_processors.i18n",
                 "permits.context_processors.district",
+                "reviews.context_processors.staff_menu",
             ],
         },
     },

@@ -9,6 +9,8 @@ from dataclasses import dataclass, field
 from django.core.exceptions import PermissionDenied
 from django.db.models import Q, QuerySet
 from django.http import Http404
+from django.utils.functional import Promise
+from django.utils.translation import gettext_lazy as _
 
 from config.clients import client_address
 from permits.models import District, Document, Permit
@@ -81,6 +83,31 @@ def require(user, action: str) -> StaffScope:
     if not scope.may(action):
         raise PermissionDenied
     return scope
+
+
+@dataclass(frozen=True)
+class MenuEntry:
+    url_name: str
+    label: str | Promise
+    action: str | None  # None: every staff role (the queue)
+
+
+# The staff menu: each page with the action its view requires (`require`), so that a
+# role is shown only what it may open. tests/reviews/test_menus.py holds each view to
+# the action named here.
+STAFF_MENU: tuple[MenuEntry, ...] = (
+    MenuEntry("staff_queue", _("Queue"), None),
+    MenuEntry("staff_periodic_review", _("Periodic review"), "site_review"),
+    MenuEntry("staff_compliance", _("Deadlines"), "reports"),
+    MenuEntry("staff_reports", _("Reports"), "reports"),
+    MenuEntry("letter_list", _("Letters"), "letters"),
+    MenuEntry("staff_access_log", _("Disclosures"), "audit"),
+)
+
+
+def menu_for(scope: StaffScope) -> list[MenuEntry]:
+    """The menu entries of the pages this scope may open, in menu order."""
+    return [entry for entry in STAFF_MENU if entry.action is None or scope.may(entry.action)]
 
 
 def get_permit_for_staff(user, pk: int, action: str | None = None) -> Permit:

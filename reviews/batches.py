@@ -11,18 +11,58 @@ import shutil
 import tempfile
 import uuid
 from collections.abc import Callable, Iterable
+from datetime import date
 from pathlib import Path
 
 from django.core.files import File
 from django.utils import timezone
+from django.utils.formats import date_format
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from permits.models import Letter
 
 from .models import LetterBatch
 
+# A batch's letters in words, by the kind the director filtered on.
+KIND_LETTERS = {
+    Letter.Kind.ACCEPTANCE: gettext_lazy("Acceptance letters"),
+    Letter.Kind.RELEASE: gettext_lazy("Release letters"),
+    Letter.Kind.PLACEMENT: gettext_lazy("Intra-district placement letters"),
+    Letter.Kind.DENIAL: gettext_lazy("Denial letters"),
+    Letter.Kind.FINAL_DENIAL: gettext_lazy("Final denial letters after the internal appeal"),
+    Letter.Kind.REVOCATION: gettext_lazy("Revocation letters"),
+    Letter.Kind.ABANDONMENT: gettext_lazy("Abandonment letters"),
+    Letter.Kind.INFORMATION_REQUEST: gettext_lazy("Information request letters"),
+}
 PROGRESS_EVERY = 25
 # Letters joined into one intermediate file; qpdf keeps each source open until it saves.
 CHUNK = 100
+
+
+def describe(description: str) -> str:
+    """A batch's description in words, in the active language: its filters are stored
+    as the letter list's parameters ("day=2026-11-30, kind=denial", or "all letters"),
+    shown as "Denial letters of November 30, 2026". Any other description (a batch
+    started elsewhere) is shown as it was written."""
+    if description == "all letters":
+        return _("All letters")
+    filters = dict(part.partition("=")[::2] for part in description.split(", "))
+    if not filters.keys() <= {"day", "kind", "school_year"} or not all(filters.values()):
+        return description
+    kind, day, year = filters.get("kind"), filters.get("day"), filters.get("school_year")
+    if kind and kind not in KIND_LETTERS:
+        return description
+    try:
+        day = date.fromisoformat(day) if day else None
+    except ValueError:
+        return description
+    words = str(KIND_LETTERS[kind]) if kind else _("Letters")
+    if day:
+        words = _("%(letters)s of %(day)s") % {"letters": words, "day": date_format(day)}
+    if year:
+        words = _("%(letters)s, school year %(year)s") % {"letters": words, "year": year}
+    return words
 
 
 def _join(sources: Iterable[Path], destination: Path) -> None:

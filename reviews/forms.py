@@ -224,10 +224,25 @@ class EndProvisionalAttendanceForm(forms.Form):
 
 
 class LetterFilterForm(forms.Form):
-    day = forms.DateField(label=_("Letters dated"), required=False, widget=forms.DateInput(attrs={"type": "date"}))
-    kind = forms.ChoiceField(label=_("Kind"), choices=[("", _("All kinds")), *Letter.Kind.choices], required=False)
+    # Bootstrap's control classes make each control fill its grid column; without them a
+    # select grows as wide as its longest option and runs into its neighbour at 1280 px.
+    day = forms.DateField(
+        label=_("Letters dated"),
+        required=False,
+        widget=forms.DateInput(attrs={"type": "date", "class": "form-control form-control-sm"}),
+    )
+    kind = forms.ChoiceField(
+        label=_("Kind"),
+        choices=[("", _("All kinds")), *Letter.Kind.choices],
+        required=False,
+        widget=forms.Select(attrs={"class": "form-select form-select-sm"}),
+    )
     school_year = forms.ModelChoiceField(
-        label=_("School year"), queryset=SchoolYear.objects.all(), required=False, empty_label=_("All years")
+        label=_("School year"),
+        queryset=SchoolYear.objects.all(),
+        required=False,
+        empty_label=_("All years"),
+        widget=forms.Select(attrs={"class": "form-select form-select-sm"}),
     )
 
     def letters(self) -> QuerySet[Letter]:
