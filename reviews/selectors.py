@@ -25,6 +25,7 @@ class QueueFilters:
     release_pending: bool = False
     priority: str = ""  # "bullying" or "military"
     q: str = ""
+    denial_recommended: bool = False  # a technician's recommendation awaits the director
 
 
 @dataclass
@@ -91,6 +92,8 @@ def _filtered(permits: QuerySet[Permit], f: QueueFilters, *, user) -> QuerySet[P
         permits = permits.filter(assigned_to__isnull=True)
     if f.release_pending:
         permits = permits.filter(release_pending=True)
+    if f.denial_recommended:
+        permits = permits.filter(denial_recommended_at__isnull=False)
     if f.priority == "bullying":
         permits = permits.filter(Q(bullying_victim=True) | Q(reason__priority_group="bullying"))
     elif f.priority == "military":

@@ -6,6 +6,7 @@ one service call, a message, a redirect to the permit's review page.
 """
 
 import csv
+from dataclasses import replace
 
 from django.contrib import messages
 from django.db.models import prefetch_related_objects
@@ -63,7 +64,10 @@ def _back(permit: Permit) -> HttpResponse:
 def queue(request: HttpRequest) -> HttpResponse:
     scope = scope_of(request.user)
     form = QueueFilterForm(request.GET or None)
-    page = selectors.queue(scope, form.filters(), user=request.user, after=request.GET.get("after", ""))
+    # The director's filter for technicians' recommended denials, beside the form's own.
+    recommended = request.GET.get("denial_recommended") == "on"
+    filters = replace(form.filters(), denial_recommended=recommended)
+    page = selectors.queue(scope, filters, user=request.user, after=request.GET.get("after", ""))
     query = request.GET.copy()
     query.pop("after", None)
     return render(
@@ -71,6 +75,7 @@ def queue(request: HttpRequest) -> HttpResponse:
         "reviews/queue.html",
         {
             "form": form,
+            "denial_recommended": recommended,
             "page": page,
             "appeals": selectors.pending_internal_appeals(scope),
             "scope": scope,
@@ -94,6 +99,7 @@ def permit_review(request: HttpRequest, pk: int) -> HttpResponse:
         "reason",
         "assigned_to",
         "release_received_by",
+        "denial_recommended_by",
         "appeals",  # the list, the appeal rights and whether an appeal is pending share them
     )
     scope = scope_of(request.user)
@@ -124,6 +130,8 @@ def permit_review(request: HttpRequest, pk: int) -> HttpResponse:
             "provisional": provisional,
             "provisional_open": next((a for a in provisional if a.ended_on is None), None),
             "decision_pending": permits.decision_pending(permit),
+            # A technician's denial is only a recommendation unless the district lets technicians deny.
+            "final_denial": scope.may_deny_finally(District.current()),
             "today": clock.today(),
             "forms": {
                 "assign": AssignForm(),
@@ -275,7 +283,14 @@ def deny(request: HttpRequest, pk: int) -> HttpResponse:
             request, _("%(ref)s denied. The family is told of the right to appeal.") % {"ref": permit.reference}
         )
     else:
-        messages.success(request, _("Denial recommended; the director will confirm it."))
+        messages.success(
+            request,
+            _(
+                "Your recommendation to deny %(ref)s is recorded. It is not a denial yet: the packet stays open "
+                "until the director confirms it, and the family is not told until then."
+            )
+            % {"ref": permit.reference},
+        )
     return _back(permit)
 
 

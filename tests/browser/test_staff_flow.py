@@ -169,12 +169,12 @@ def test_a_recommended_denial_is_confirmed_by_the_director(new_page, submitted, 
     log_in(staff, tina.email, PASSWORD)
     open_packet_from_queue(staff, permit)
     claim(staff, permit)
-    deny = disclosure(staff, "Deny")
+    deny = disclosure(staff, "Recommend denial")
     deny.get_by_role("checkbox", name=str(reason.label), exact=True).check()
     deny.get_by_label("Explanation for the family").fill(explanation)
-    button(deny, "Deny").click()
-    expect(flash(staff, "Denial recommended; the director will confirm it.")).to_be_visible()
-    expect(status_badge(staff, "Under review")).to_be_visible()
+    button(deny, "Recommend denial").click()
+    expect(flash(staff, f"Your recommendation to deny {permit.reference} is recorded.")).to_be_visible()
+    expect(status_badge(staff, "Denial recommended — awaiting the director")).to_be_visible()
     expect(button(staff, "Confirm the denial")).to_have_count(0)  # not hers to confirm
     permit.refresh_from_db()
     assert permit.status == Permit.Status.UNDER_REVIEW
@@ -187,7 +187,7 @@ def test_a_recommended_denial_is_confirmed_by_the_director(new_page, submitted, 
     log_in(staff, diana.email, PASSWORD)
     link(staff, "Queue").click()
     row = staff.get_by_role("row").filter(has=link(staff, permit.reference))
-    expect(row).to_contain_text("Denial to confirm")
+    expect(row).to_contain_text("Denial recommended — awaiting the director")
     open_packet_from_queue(staff, permit)
     recommended = staff.locator("section").filter(
         has=staff.get_by_role("heading", name="Denial recommended", exact=True)
