@@ -6,7 +6,15 @@ from django.db.models import Prefetch, Q
 
 from applicants.models import Family, Student
 
-from .models import Document, DocumentRule, DocumentType, Permit, PermitEvent, Reason
+from .models import Document, DocumentRule, DocumentType, InformationRequest, Letter, Permit, PermitEvent, Reason
+
+# The statuses a decision letter speaks for: the family's copy is linked on its dashboard.
+DECIDED_STATUSES = (
+    Permit.Status.APPROVED,
+    Permit.Status.DENIED,
+    Permit.Status.REVOKED,
+    Permit.Status.ABANDONED,
+)
 
 
 @dataclass
@@ -68,18 +76,50 @@ def missing_documents(permit: Permit) -> list[DocumentType]:
     ]
 
 
+def open_information_request(permit: Permit) -> InformationRequest | None:
+    """The district's unanswered request for information while the packet waits for
+    the family's answer, with the documents it names; None otherwise."""
+    if permit.status != Permit.Status.INFO_REQUESTED:
+        return None
+    return permit.information_requests.filter(answered_at__isnull=True).prefetch_related("document_types").first()
+
+
 def family_dashboard(family: Family) -> list[Student]:
-    """The family's students with their packets, documents and events in five queries,
-    whatever their number."""
+    """The family's students with their packets, events, open information requests
+    (with the documents asked for) and decision letters in a constant number of
+    queries, whatever their number. Each permit gets `info_request` (see
+    open_information_request) and `decision_letter`: the latest rendered letter of a
+    decided packet, or None."""
     permits = Permit.objects.select_related("school_year", "requested_school", "reason").order_by(
         "-school_year__first_day_of_instruction", "-created_at"
     )
-    return list(
+    students = list(
         Student.objects.filter(family=family).prefetch_related(
             Prefetch("permits", queryset=permits),
             Prefetch(
                 "permits__events",
                 queryset=PermitEvent.objects.only("id", "permit_id", "kind", "old_status", "new_status", "created_at"),
             ),
+            Prefetch(
+                "permits__information_requests",
+                queryset=InformationRequest.objects.filter(answered_at__isnull=True).prefetch_related("document_types"),
+                to_attr="open_information_requests",
+            ),
+            Prefetch(
+                "permits__letters",
+                # Letter's ordering puts the latest first. An information request's
+                # letter is not a decision.
+                queryset=Letter.objects.filter(rendered_at__isnull=False)
+                .exclude(kind=Letter.Kind.INFORMATION_REQUEST)
+                .only("id", "permit_id", "kind", "letter_date"),
+                to_attr="decision_letters",
+            ),
         )
     )
+    for student in students:
+        for permit in student.permits.all():
+            asked = permit.open_information_requests
+            permit.info_request = asked[0] if asked and permit.status == Permit.Status.INFO_REQUESTED else None
+            letters = permit.decision_letters
+            permit.decision_letter = letters[0] if letters and permit.status in DECIDED_STATUSES else None
+    return students

@@ -60,6 +60,23 @@ class MissingDocuments(PermitError):
         super().__init__(_("Some required documents are missing."))
 
 
+class MissingAddress(PermitError):
+    """The family has no home address on file, so no letter could be mailed to it."""
+
+    def __init__(self, kind: str):
+        self.kind = kind
+        if kind == PermitKind.INTER_IN:
+            message = _(
+                "Before you submit, enter your home address: the address where you live, outside the "
+                "district. The district mails its letters about this request to it."
+            )
+        else:
+            message = _(
+                "Before you submit, enter your home address. The district mails its letters about this request to it."
+            )
+        super().__init__(message)
+
+
 class NoSeatLeft(PermitError):
     pass
 
@@ -211,14 +228,17 @@ def remove_document(*, document_id: int, by: User) -> None:
 def submit_permit(*, permit_id: int, by: User) -> Permit:
     """Submit a complete draft: record when it was received and the legal clocks and
     audit it, in one transaction (the receipt email follows from the event). Raises
-    MissingDocuments listing what is still needed, or TransitionNotAllowed for a
-    second submission."""
+    MissingDocuments listing what is still needed, MissingAddress when the family has
+    no home address to mail the letters to, or TransitionNotAllowed for a second
+    submission."""
     permit = lock_permit(permit_id)
     if permit.status != Permit.Status.DRAFT:
         raise TransitionNotAllowed(permit.status, Permit.Status.SUBMITTED)
     missing = selectors.missing_documents(permit)
     if missing:
         raise MissingDocuments(missing)
+    if not permit.family.has_address:
+        raise MissingAddress(permit.kind)
     permit.received_at = timezone.now()
     deadlines = clock.deadlines_for(
         received_at=permit.received_at,

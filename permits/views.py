@@ -180,7 +180,7 @@ def permit_documents(request: HttpRequest, pk: int) -> HttpResponse:
         status=status,
         district=District.current(),
         answer_form=AnswerForm(),
-        info_request=permit.information_requests.filter(answered_at__isnull=True).first(),
+        info_request=selectors.open_information_request(permit),
     )
 
 
@@ -206,14 +206,17 @@ def permit_confirm(request: HttpRequest, pk: int) -> HttpResponse:
     permit = get_permit_for(request.user, pk)
     if response := _draft_or_detail(permit):
         return response
-    return _wizard(
-        request,
-        permit,
-        "confirm",
-        form=SubmitForm(),
-        missing=selectors.missing_documents(permit),
-        items=selectors.checklist(permit),
-    )
+    return _wizard(request, permit, "confirm", form=SubmitForm(), **_confirm_context(permit))
+
+
+def _confirm_context(permit: Permit) -> dict:
+    """What the confirm page shows before the family presses submit: each of
+    services.submit_permit's refusals that would apply."""
+    return {
+        "missing": selectors.missing_documents(permit),
+        "items": selectors.checklist(permit),
+        "address_error": None if permit.family.has_address else services.MissingAddress(permit.kind),
+    }
 
 
 @require_POST
@@ -229,6 +232,8 @@ def permit_submit(request: HttpRequest, pk: int) -> HttpResponse:
             services.submit_permit(permit_id=permit.pk, by=request.user)
         except services.MissingDocuments as error:
             messages.error(request, str(error))
+        except services.MissingAddress:
+            pass  # the page below says it beside the link to the profile, once rather than twice
         except services.TransitionNotAllowed:
             messages.info(request, _("This request was already submitted."))
             return redirect("permit_detail", pk=permit.pk)
@@ -239,15 +244,7 @@ def permit_submit(request: HttpRequest, pk: int) -> HttpResponse:
                 % {"reference": permit.reference},
             )
             return redirect("permit_detail", pk=permit.pk)
-    return _wizard(
-        request,
-        permit,
-        "confirm",
-        form=form,
-        status=400,
-        missing=selectors.missing_documents(permit),
-        items=selectors.checklist(permit),
-    )
+    return _wizard(request, permit, "confirm", form=form, status=400, **_confirm_context(permit))
 
 
 @require_GET
@@ -277,6 +274,7 @@ def permit_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "emails": permit.emails.order_by("queued_at", "pk"),
             "term": terms.term_of(permit) if permit.kind != PermitKind.INTRA else None,
             "awaits_confirmation": terms.awaits_confirmation(permit),
+            "info_request": selectors.open_information_request(permit),
         },
     )
 

@@ -15,6 +15,13 @@ mkdir -p var/mail
 .venv/bin/python manage.py migrate --noinput
 .venv/bin/python manage.py collectstatic --noinput -v0
 .venv/bin/python manage.py seed_demo --if-empty  # prints the demo logins
+# Emails come from the demo district's own address (its row, as the admin left it),
+# not the settings' placeholder; a DEFAULT_FROM_EMAIL set by the caller wins. The
+# outbox cannot read the district itself: it imports only Django (README.md, Layout).
+if [[ -z "${DEFAULT_FROM_EMAIL:-}" ]]; then
+  DEFAULT_FROM_EMAIL="$(.venv/bin/python manage.py demo_sender)"
+  export DEFAULT_FROM_EMAIL
+fi
 
 # exec: honcho becomes the child that services.py signals and waits for.
 exec .venv/bin/honcho start -f Procfile

@@ -2,6 +2,7 @@ from datetime import timedelta
 
 import pytest
 from django.utils import timezone
+from django.utils.formats import date_format
 
 from outbox.models import OutboxEmail
 from permits import services
@@ -307,6 +308,9 @@ def test_request_information_then_the_family_answers(submitted_in, tina, alice, 
     handle_events()
     email = OutboxEmail.objects.get(template="permit_info_requested")
     assert "newest report card" in email.body_text and "abandoned" in email.body_text
+    # The answer-by date is in the email itself, not only in the attached letter.
+    due = date_format(request.due_date, "DATE_FORMAT")
+    assert f"Please answer by {due}." in email.body_text and due in email.body_html
     with pytest.raises(services.PermitError, match="upload first"):
         services.answer_information_request(permit_id=submitted_in.pk, by=alice)
     services.add_document(

@@ -149,8 +149,13 @@ class Command(BaseCommand):
             for n in range(1, 6):
                 device.token_set.create(token=f"demo{n:04d}")
 
-        garcia = self.family("maria.garcia@example.com", "María", "García", "es")
-        lee = self.family("sam.lee@example.com", "Sam", "Lee", "en")
+        # The Garcías live outside the district (incoming requests): letters go to that address.
+        garcia = self.family(
+            "maria.garcia@example.com", "María", "García", "es", address=("7421 Orchard Lane", "Mesa Grande", "90997")
+        )
+        lee = self.family(
+            "sam.lee@example.com", "Sam", "Lee", "en", address=("318 Sycamore Street", "Valle Verde", "90999")
+        )
         sofia = Student.objects.create(
             family=garcia,
             legal_first_name="Sofía",
@@ -267,13 +272,9 @@ class Command(BaseCommand):
         )
         services.withdraw_permit(permit_id=withdrawn.pk, by=withdrawn.created_by, note="We moved closer to Lincoln.")
 
-    def family(self, email, first, last, language) -> Family:
-        family = Family.objects.create(
-            street="7421 Orchard Lane",
-            city="Valle Verde",
-            postal_code="90999",
-            preferred_language=language,
-        )
+    def family(self, email, first, last, language, *, address) -> Family:
+        street, city, postal_code = address
+        family = Family.objects.create(street=street, city=city, postal_code=postal_code, preferred_language=language)
         User.objects.create_user(
             email=email,
             password=PASSWORD,
