@@ -77,6 +77,7 @@ def test_an_address_without_its_city_or_zip_code_is_no_address(draft_in, alice):
         services.submit_permit(permit_id=draft_in.pk, by=alice)
 
 
+@translation.override("en")  # not the language an earlier request left active
 def test_an_incoming_packet_asks_for_the_address_outside_the_district():
     assert "outside the district" in str(services.MissingAddress(PermitKind.INTER_IN))
     for kind in (PermitKind.INTER_OUT, PermitKind.INTRA):
