@@ -34,6 +34,7 @@ class QueueFilterForm(forms.Form):
         required=False,
     )
     release_pending = forms.BooleanField(label=_("Release pending"), required=False)
+    denial_recommended = forms.BooleanField(label=_("Denials awaiting the director"), required=False)
     priority = forms.ChoiceField(
         label=_("Priority group"),
         choices=[("", _("Any")), ("bullying", _("Bullying victim")), ("military", _("Active-duty military"))],

@@ -6,7 +6,6 @@ one service call, a message, a redirect to the permit's review page.
 """
 
 import csv
-from dataclasses import replace
 
 from django.contrib import messages
 from django.db.models import prefetch_related_objects
@@ -64,10 +63,7 @@ def _back(permit: Permit) -> HttpResponse:
 def queue(request: HttpRequest) -> HttpResponse:
     scope = scope_of(request.user)
     form = QueueFilterForm(request.GET or None)
-    # The director's filter for technicians' recommended denials, beside the form's own.
-    recommended = request.GET.get("denial_recommended") == "on"
-    filters = replace(form.filters(), denial_recommended=recommended)
-    page = selectors.queue(scope, filters, user=request.user, after=request.GET.get("after", ""))
+    page = selectors.queue(scope, form.filters(), user=request.user, after=request.GET.get("after", ""))
     query = request.GET.copy()
     query.pop("after", None)
     return render(
@@ -75,7 +71,6 @@ def queue(request: HttpRequest) -> HttpResponse:
         "reviews/queue.html",
         {
             "form": form,
-            "denial_recommended": recommended,
             "page": page,
             "appeals": selectors.pending_internal_appeals(scope),
             "scope": scope,
