@@ -128,6 +128,43 @@ class Family(models.Model):
         return [line for line in (first, f"{self.city}, {self.state} {self.postal_code}") if line.strip(", ")]
 
 
+class Residence(models.Model):
+    """Where a family lives from a date: the address as the family typed it, and in
+    USPS form (applicants.addresses). A move is a new row, never an edit, so a permit
+    keeps the address that applied to it (Permit.residence). The family's own street
+    fields above are the current row's USPS form, the address letters are mailed to."""
+
+    family = models.ForeignKey(Family, on_delete=models.CASCADE, related_name="residences")
+    entered = models.TextField(_("address as entered"))
+    line1 = models.CharField(_("street address"), max_length=200)
+    line2 = models.CharField(_("apartment or unit"), max_length=50, blank=True)
+    city = models.CharField(_("city"), max_length=100)
+    state = models.CharField(_("state"), max_length=2)
+    postal_code = models.CharField(_("ZIP code"), max_length=10)
+    # False when the address did not parse: it is kept as entered and goes to review.
+    standardized = models.BooleanField(_("in USPS form"), default=True)
+    since = models.DateField(_("living here since"))
+    recorded_at = models.DateTimeField(default=timezone.now)
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["-since", "-recorded_at", "-pk"]
+        verbose_name = _("residence")
+
+    def __str__(self):
+        return ", ".join(self.lines())
+
+    def lines(self) -> list[str]:
+        first = f"{self.line1} {self.line2}".strip()
+        return [line for line in (first, f"{self.city}, {self.state} {self.postal_code}") if line.strip(", ")]
+
+    @property
+    def zip5(self) -> str:
+        return self.postal_code[:5]
+
+
 class Student(models.Model):
     family = models.ForeignKey(Family, on_delete=models.PROTECT, related_name="students")
     legal_first_name = models.CharField(_("legal first name"), max_length=100)

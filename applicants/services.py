@@ -1,5 +1,7 @@
 """Family accounts: sign-up, email confirmation and a second guardian."""
 
+from datetime import date
+
 from django.conf import settings
 from django.contrib.auth.hashers import make_password
 from django.core import signing
@@ -12,7 +14,8 @@ from django.utils.translation import gettext as _
 
 from outbox.emails import queue_email
 
-from .models import Family, GuardianInvitation, User, normalize_email
+from .addresses import StandardAddress
+from .models import Family, GuardianInvitation, Residence, User, normalize_email
 from .tokens import email_verification_token
 
 INVITATION_SALT = "applicants.invitation"
@@ -164,3 +167,31 @@ def accept_invitation(
     invitation.accepted_at = timezone.now()
     invitation.save(update_fields=["accepted_at"])
     return user
+
+
+@transaction.atomic
+def record_residence(
+    *, family: Family, address: StandardAddress, entered: str, since: date, by: User | None
+) -> Residence:
+    """The family lives at `address` from `since`: a new Residence (a move is an event,
+    never an edit), and the family's street fields become its USPS form for letters.
+
+    Saving the same address again records nothing."""
+    family = Family.objects.select_for_update().get(pk=family.pk)
+    current = family.residences.first()
+    fields = {
+        "line1": address.line1,
+        "line2": address.line2,
+        "city": address.city,
+        "state": address.state,
+        "postal_code": address.postal_code,
+    }
+    if current and all(getattr(current, name) == value for name, value in fields.items()):
+        return current
+    residence = Residence.objects.create(
+        family=family, entered=entered, standardized=address.standardized, since=since, recorded_by=by, **fields
+    )
+    family.street, family.unit = address.line1, address.line2
+    family.city, family.state, family.postal_code = address.city, address.state, address.postal_code
+    family.save(update_fields=["street", "unit", "city", "state", "postal_code"])
+    return residence

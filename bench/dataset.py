@@ -280,9 +280,10 @@ def ensure(size: Size, *, reseed: bool = False) -> Dataset:
 
 def _seed(cursor, size: Size, today: date) -> None:
     from applicants.models import Family, Student, User
+    from boundaries.models import School
     from outbox.models import OutboxEmail
     from permits.defaults import install_defaults
-    from permits.models import Appeal, Document, Permit, PermitEvent, School, SchoolYear, SeatAllocation
+    from permits.models import Appeal, Document, Permit, PermitEvent, SchoolYear, SeatAllocation
     from reviews.models import DeadlineCheckRun, DeadlineReminder, Role, StaffRole
 
     step = time.perf_counter()

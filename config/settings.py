@@ -53,6 +53,7 @@ INSTALLED_APPS = [
     # The portal's own apps, from the bottom layer up (README, Layout).
     "outbox",
     "applicants",
+    "boundaries",
     "permits",
     "reviews",
     "notifications",

@@ -1,5 +1,6 @@
 from django.contrib import admin
 
+from boundaries.models import School
 from config.admin import ReadOnlyAdmin
 
 from .models import (
@@ -12,7 +13,6 @@ from .models import (
     Permit,
     PermitEvent,
     Reason,
-    School,
     SchoolYear,
     SeatAllocation,
 )

@@ -3,9 +3,10 @@ from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
 from applicants.models import Family, Student
+from boundaries.models import School
 
 from . import clock
-from .models import DocumentType, Permit, PermitKind, Reason, School, SchoolYear
+from .models import DocumentType, Permit, PermitKind, Reason, SchoolYear
 
 
 class StartPermitForm(forms.Form):

@@ -12,7 +12,8 @@ from django.utils import timezone
 from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
-from applicants.models import Family, Grade, Student
+from applicants.models import Family, Grade, Residence, Student
+from boundaries.models import School
 
 
 def in_active_language(english: str, spanish: str) -> str:
@@ -199,25 +200,6 @@ class District(models.Model):
     @property
     def max_packet_bytes(self) -> int:
         return self.max_packet_mb * 1024 * 1024
-
-
-class School(models.Model):
-    name = models.CharField(_("name"), max_length=200, unique=True)
-    code = models.CharField(_("code"), max_length=20, unique=True)
-    street = models.CharField(_("street address"), max_length=200, blank=True)
-    lowest_grade = models.SmallIntegerField(_("lowest grade"), choices=Grade.choices)
-    highest_grade = models.SmallIntegerField(_("highest grade"), choices=Grade.choices)
-    is_active = models.BooleanField(_("accepts permits"), default=True)
-
-    class Meta:
-        ordering = ["name"]
-        verbose_name = _("school")
-
-    def __str__(self):
-        return self.name
-
-    def serves(self, grade: int) -> bool:
-        return self.lowest_grade <= grade <= self.highest_grade
 
 
 class SchoolYear(models.Model):
@@ -451,6 +433,16 @@ class Permit(models.Model):
         on_delete=models.PROTECT,
         related_name="+",
         verbose_name=_("school of residence"),
+    )
+    # The family's address when the packet was submitted (the one its school of
+    # residence was looked up for); a later move does not rewrite it.
+    residence = models.ForeignKey(
+        Residence,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="permits",
+        verbose_name=_("address"),
     )
     # inter_in: the district the family lives in, which must release the student.
     home_district = models.CharField(_("district of residence"), max_length=200, blank=True)

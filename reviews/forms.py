@@ -3,8 +3,9 @@ from django.db.models import QuerySet
 from django.utils.translation import gettext_lazy as _
 
 from applicants.models import Grade, User
+from boundaries.models import School
 from permits import protections
-from permits.models import DenialReason, DocumentType, Letter, Permit, PermitKind, School, SchoolYear, VoidReason
+from permits.models import DenialReason, DocumentType, Letter, Permit, PermitKind, SchoolYear, VoidReason
 
 from .models import Role
 from .selectors import QueueFilters

@@ -3,7 +3,8 @@ from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from permits.models import Letter, Permit, School
+from boundaries.models import School
+from permits.models import Letter, Permit
 
 
 class Role(models.TextChoices):

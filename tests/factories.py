@@ -10,8 +10,9 @@ from django.utils import timezone
 from PIL import Image
 
 from applicants.models import Family, Grade, Student, User
+from boundaries.models import School
 from demo.samples import sample_pdf
-from permits.models import School, SchoolYear
+from permits.models import SchoolYear
 
 PASSWORD = "correct-horse-battery-staple"
 
