@@ -32,6 +32,7 @@ BENCHMARKS = {
     "letters": "bench.letters",
     "pages": "bench.pages",
     "load": "bench.load",
+    "boundaries": "bench.boundaries",
 }
 
 

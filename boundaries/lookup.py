@@ -54,7 +54,13 @@ class Finding:
 
     @property
     def rule(self) -> str:
-        return _(self.how) % self.facts
+        facts = dict(self.facts)
+        # Labels are made here, when someone reads the rule, not on every lookup.
+        if "side" in facts:
+            facts["side"] = StreetRange.Side(facts["side"]).label
+        if "grades" in facts:
+            facts["span"] = grade_span_label(*facts.pop("grades"))
+        return _(self.how) % facts
 
     @property
     def needs_review(self) -> bool:
@@ -69,25 +75,34 @@ class Finding:
 class _Range:
     low: int
     high: int
-    side: str
+    odd: bool | None  # None: both sides of the street
     postal_code: str
     grade_low: int
     grade_high: int
     school_id: int
     line: int
 
-    def holds(self, number: int, zip5: str, grade: int) -> bool:
-        if not (self.low <= number <= self.high and self.grade_low <= grade <= self.grade_high):
+    def holds(self, number: int, zip5: str) -> bool:
+        if not self.low <= number <= self.high:
             return False
         if self.postal_code and self.postal_code != zip5:
             return False
-        return self.side == StreetRange.Side.BOTH or (number % 2 == 1) == (self.side == StreetRange.Side.ODD)
+        return self.odd is None or (number % 2 == 1) == self.odd
+
+    @property
+    def side(self) -> str:
+        return (
+            StreetRange.Side.BOTH if self.odd is None else StreetRange.Side.ODD if self.odd else StreetRange.Side.EVEN
+        )
 
 
 @dataclass
 class _Layer:
     source: BoundaryImport
     tree: shapely.STRtree
+    # Prepared (shapely.prepare): a point-in-polygon test then costs far less than
+    # walking the polygon's edges.
+    geometries: list
     school_ids: list[int]
     features: list[int]
 
@@ -98,7 +113,9 @@ class BoundaryIndex:
 
     street_source: BoundaryImport | None = None
     point_source: BoundaryImport | None = None
-    ranges: dict[tuple[str, str, str, str], list[_Range]] = field(default_factory=dict)
+    # (pre-direction, name, type, post-direction, grade) -> the ranges of that street
+    # teaching that grade: a lookup reads only the few blocks that can hold it.
+    ranges: dict[tuple[str, str, str, str, int], list[_Range]] = field(default_factory=dict)
     points: dict[str, shapely.Point] = field(default_factory=dict)
     layers: list[_Layer] = field(default_factory=list)
     schools: dict[int, School] = field(default_factory=dict)
@@ -114,9 +131,12 @@ class BoundaryIndex:
                     "pre_direction", "street_name", "street_type", "post_direction",
                     "low", "high", "side", "postal_code", "grade_low", "grade_high", "school_id", "line",
                 )  # fmt: skip
-                for pre, name, kind, post, *rest in rows.iterator(chunk_size=5000):
-                    index.ranges.setdefault((pre, name, kind, post), []).append(_Range(*rest))
-                    index.spans.add((rest[4], rest[5]))
+                odd = {StreetRange.Side.BOTH: None, StreetRange.Side.ODD: True, StreetRange.Side.EVEN: False}
+                for pre, name, kind, post, low, high, side, *rest in rows.iterator(chunk_size=5000):
+                    street_range = _Range(low, high, odd[side], *rest)
+                    for grade in range(street_range.grade_low, street_range.grade_high + 1):
+                        index.ranges.setdefault((pre, name, kind, post, grade), []).append(street_range)
+                    index.spans.add((rest[1], rest[2]))
             elif source.kind == BoundaryImport.Kind.ADDRESS_POINTS:
                 index.point_source = source
                 rows = AddressPoint.objects.filter(source=source).values_list("address_key", "longitude", "latitude")
@@ -128,8 +148,15 @@ class BoundaryIndex:
                     AttendanceArea.objects.filter(source=source).values_list("feature", "school_id", "geometry")
                 )
                 geometries = shapely.from_wkb([bytes(wkb) for _f, _s, wkb in areas])
+                shapely.prepare(geometries)
                 index.layers.append(
-                    _Layer(source, shapely.STRtree(geometries), [s for _f, s, _g in areas], [f for f, _s, _g in areas])
+                    _Layer(
+                        source,
+                        shapely.STRtree(geometries),
+                        list(geometries),
+                        [s for _f, s, _g in areas],
+                        [f for f, _s, _g in areas],
+                    )
                 )
                 index.spans.add((source.grade_low, source.grade_high))
         return index
@@ -144,9 +171,9 @@ class BoundaryIndex:
             return self._review(grade, Reason.UNPARSED, UNPARSED_RULE)
         parts = parse_line1(address.line1)
         if parts:
-            key = (parts["pre_direction"], parts["street_name"], parts["street_type"], parts["post_direction"])
-            number = int(parts["number"])
-            matched = [r for r in self.ranges.get(key, ()) if r.holds(number, address.zip5, grade)]
+            key = (parts["pre_direction"], parts["street_name"], parts["street_type"], parts["post_direction"], grade)
+            number, zip5 = int(parts["number"]), address.zip5
+            matched = [r for r in self.ranges.get(key, ()) if r.holds(number, zip5)]
             if matched:
                 return self._from_ranges(matched, grade)
         point = self.points.get(address.key)
@@ -169,8 +196,8 @@ class BoundaryIndex:
         facts = {
             "low": first.low,
             "high": first.high,
-            "side": StreetRange.Side(first.side).label,
-            "span": grade_span_label(first.grade_low, first.grade_high),
+            "side": first.side,
+            "grades": (first.grade_low, first.grade_high),
             "line": first.line,
             "file": self.street_source.source_name,
             "year": self.street_source.effective_year,
@@ -181,7 +208,10 @@ class BoundaryIndex:
         hits: list[tuple[_Layer, int]] = []
         for layer in self.layers:
             if layer.source.grade_low <= grade <= layer.source.grade_high:
-                hits += [(layer, int(i)) for i in layer.tree.query(point, predicate="intersects")]
+                # The tree gives the areas whose box holds the point; the prepared area
+                # says whether it lies inside or on its edge (on an edge: two areas).
+                near = layer.tree.query(point)
+                hits += [(layer, i) for i in near.tolist() if layer.geometries[i].intersects(point)]
         schools = {layer.school_ids[i] for layer, i in hits}
         if not schools:
             return self._review(grade, Reason.NO_MATCH, OUTSIDE_RULE)

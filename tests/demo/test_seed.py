@@ -1,8 +1,10 @@
 from django.core.management import call_command
 
-from applicants.models import User
+from applicants.models import Family, User
+from boundaries import lookup
+from boundaries.services import school_of_residence
 from outbox.models import OutboxEmail
-from permits.models import Permit
+from permits.models import Permit, PermitKind, SchoolYear
 from reviews.models import StaffRole
 
 
@@ -28,3 +30,31 @@ def test_seed_demo_if_empty_does_not_load_twice(db):
     count = Permit.objects.count()
     call_command("seed_demo", "--if-empty")
     assert Permit.objects.count() == count
+
+
+def test_seed_demo_records_each_familys_address_where_the_lookup_places_it(db):
+    call_command("seed_demo")
+    lees = Family.objects.get(guardians__email="sam.lee@example.com")
+    garcias = Family.objects.get(guardians__email="maria.garcia@example.com")
+    assert (lees.street, lees.city, lees.residences.get().entered) == (
+        "318 SYCAMORE ST",
+        "VALLE VERDE",
+        "318 Sycamore Street, Valle Verde, CA 90999",
+    )
+    for year in SchoolYear.objects.values_list("name", flat=True):
+        # The Lees' address is an address point inside one area of each layer.
+        home = lees.residences.get()
+        found = {s.legal_first_name: school_of_residence(home, s.grade, year) for s in lees.students.all()}
+        assert {name: (f.school.code, f.how) for name, f in found.items()} == {
+            "Avery": ("LIN", lookup.AREA_RULE),
+            "Jordan": ("PVH", lookup.AREA_RULE),
+        }
+        # The Garcías live in another district: no Valle Verde school is theirs.
+        home = garcias.residences.get()
+        for student in garcias.students.all():
+            finding = school_of_residence(home, student.grade, year)
+            assert (finding.school, finding.how) == (None, lookup.OUTSIDE_RULE)
+    # An intra-district request names the school the lookup finds.
+    for permit in Permit.objects.filter(kind=PermitKind.INTRA).select_related("family", "student", "school_year"):
+        finding = school_of_residence(permit.family.residences.get(), permit.student.grade, permit.school_year.name)
+        assert finding.school == permit.school_of_residence

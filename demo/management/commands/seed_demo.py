@@ -1,5 +1,6 @@
-"""Demo data for `make run`: a district, schools, seats, staff and a few families with
-packets in several states. Packets go through the same services a parent uses."""
+"""Demo data for `make run`: a district, schools, seats, boundary data, staff and a few
+families with their addresses and packets in several states. Packets go through the same
+services a parent uses, boundary files through the same importer as the district's."""
 
 from datetime import date, timedelta
 
@@ -9,7 +10,9 @@ from django.db import transaction
 from django.utils import timezone
 from django_otp.plugins.otp_static.models import StaticDevice
 
+from applicants.addresses import standardize
 from applicants.models import Family, Grade, Student, User
+from applicants.services import record_residence
 from permits import clock, services
 from permits.defaults import install_defaults
 from permits.models import (
@@ -27,6 +30,7 @@ from permits.models import (
 from reviews import services as reviews
 from reviews.models import Role, StaffRole
 
+from ...boundaries import import_demo_boundaries
 from ...samples import sample_pdf
 
 PASSWORD = "demo-portal-2026"
@@ -121,6 +125,9 @@ class Command(BaseCommand):
                     SeatAllocation(school=school, school_year=year, grade=grade, capacity=6)
                     for grade in range(low, high + 1)
                 )
+        # Street ranges, attendance areas and address points (demo/boundaries/), in force
+        # from this school year: the families' addresses below find their schools in them.
+        import_demo_boundaries(effective_year=current.name)
 
         admin = User.objects.create_superuser(
             email="admin@valleverde.example", password=PASSWORD, first_name="Ada", last_name="Admin"
@@ -149,7 +156,8 @@ class Command(BaseCommand):
             for n in range(1, 6):
                 device.token_set.create(token=f"demo{n:04d}")
 
-        # The Garcías live outside the district (incoming requests): letters go to that address.
+        # The Garcías live outside the district (incoming requests): letters go to that
+        # address, and no Valle Verde school is theirs. The Lees live in Lincoln's area.
         garcia = self.family(
             "maria.garcia@example.com", "María", "García", "es", address=("7421 Orchard Lane", "Mesa Grande", "90997")
         )
@@ -274,7 +282,17 @@ class Command(BaseCommand):
 
     def family(self, email, first, last, language, *, address) -> Family:
         street, city, postal_code = address
-        family = Family.objects.create(street=street, city=city, postal_code=postal_code, preferred_language=language)
+        family = Family.objects.create(preferred_language=language)
+        # The address as the family typed it, lived at for years (before every demo
+        # packet); the family's street fields become its USPS form.
+        record_residence(
+            family=family,
+            address=standardize(street, "", city, "CA", postal_code),
+            entered=f"{street}, {city}, CA {postal_code}",
+            since=date(clock.today().year - 6, 7, 1),
+            by=None,
+        )
+        family.refresh_from_db()
         User.objects.create_user(
             email=email,
             password=PASSWORD,
