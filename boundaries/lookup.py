@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from threading import Lock
 
 import shapely
+from asgiref.local import Local
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
 
@@ -242,12 +243,27 @@ class BoundaryIndex:
         return Finding(low, high, None, how, facts or {}, chosen, reason)
 
 
+# The imports in force, by year, read once per request or task (like District.current):
+# a page showing the school of residence of several students asks the database once.
+# Forgotten at each request and task, and whenever an import is saved or deleted.
+_in_force = Local()
+
+
+def forget_imports_in_force(**kwargs) -> None:
+    _in_force.by_year = {}
+
+
 def imports_in_force(year: str) -> list[BoundaryImport]:
     """The newest import of each kind (of each grade span, for areas) in force in `year`."""
-    chosen: dict[tuple, BoundaryImport] = {}
-    for source in BoundaryImport.objects.filter(effective_year__lte=year):  # newest first (Meta.ordering)
-        chosen.setdefault((source.kind, source.grade_low, source.grade_high), source)
-    return sorted(chosen.values(), key=lambda s: (s.kind, s.grade_low or 0))
+    remembered = getattr(_in_force, "by_year", None)
+    if remembered is None:
+        remembered = _in_force.by_year = {}
+    if year not in remembered:
+        chosen: dict[tuple, BoundaryImport] = {}
+        for source in BoundaryImport.objects.filter(effective_year__lte=year):  # newest first (Meta.ordering)
+            chosen.setdefault((source.kind, source.grade_low, source.grade_high), source)
+        remembered[year] = sorted(chosen.values(), key=lambda s: (s.kind, s.grade_low or 0))
+    return remembered[year]
 
 
 _indexes: dict[tuple[int, ...], BoundaryIndex] = {}

@@ -5,12 +5,15 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 from applicants.addresses import StandardAddress
 from applicants.models import Residence
 
 from .lookup import Finding, index_for
 from .models import ResidenceReview, School
+
+STAFF_DECISION_RULE = gettext_noop("Decided by %(name)s on %(date)s: %(why)s")
 
 
 class ReviewError(ValueError):
@@ -29,12 +32,21 @@ def standard_address(residence: Residence) -> StandardAddress:
 
 
 def _staff_finding(review: ResidenceReview, finding: Finding) -> Finding:
-    rule = _("Decided by %(name)s on %(date)s: %(why)s") % {
+    facts = {
         "name": review.decided_by.get_full_name() or review.decided_by.email,
         "date": date_format(timezone.localtime(review.decided_at), "DATE_FORMAT"),
         "why": review.why,
     }
-    return Finding(review.grade_low, review.grade_high, review.school, rule, finding.candidates, finding.reason, True)
+    return Finding(
+        review.grade_low,
+        review.grade_high,
+        review.school,
+        STAFF_DECISION_RULE,
+        facts,
+        candidates=finding.candidates,
+        reason=finding.reason,
+        decided_by_staff=True,
+    )
 
 
 def school_of_residence(residence: Residence, grade: int, year: str) -> Finding:

@@ -261,3 +261,14 @@ def year_in_session(school_year):
     school_year.last_day_of_instruction = date(2027, 6, 3)
     school_year.save(update_fields=["first_day_of_instruction", "last_day_of_instruction"])
     return school_year
+
+
+@pytest.fixture(autouse=True)
+def _fresh_boundaries_in_force():
+    """A test starts as a request or task does: the boundary imports in force are read
+    again (a rolled-back transaction deletes imports without telling anyone)."""
+    from boundaries.lookup import forget_imports_in_force
+
+    forget_imports_in_force()
+    yield
+    forget_imports_in_force()
