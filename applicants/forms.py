@@ -3,10 +3,13 @@ from django.contrib.auth import password_validation
 from django.contrib.auth.forms import AuthenticationForm, PasswordResetForm
 from django.core.exceptions import ValidationError
 from django.utils import timezone
+from django.utils.formats import date_format
+from django.utils.text import capfirst
 from django.utils.translation import gettext_lazy as _
 
 from . import services
-from .models import Family, Language, Student, User, normalize_email
+from .addresses import NotAResidence, StandardAddress, standardize
+from .models import Family, Language, Residence, Student, User, normalize_email
 
 
 class EmailLoginForm(AuthenticationForm):
@@ -84,16 +87,128 @@ class AcceptInvitationForm(GuardianNameFields, PasswordFields):
     pass
 
 
-class FamilyForm(forms.ModelForm):
-    class Meta:
-        model = Family
-        fields = ["street", "unit", "city", "state", "postal_code", "preferred_language"]
+class AddressFormMixin:
+    """A home address typed into `street`, `unit`, `city`, `state` (optional) and
+    `postal_code` fields, read into USPS form (applicants.addresses)."""
 
     def clean_postal_code(self):
         code = self.cleaned_data["postal_code"].strip()
         if code and not (len(code) in (5, 10) and code[:5].isdigit()):
             raise ValidationError(_("Enter a 5-digit ZIP code."), code="invalid_zip")
         return code
+
+    def standard_address(self) -> StandardAddress | None:
+        """The address in USPS form, or as typed (standardized=False) when it does not
+        parse: that is for the office to check, not an error. A post-office box is a
+        field error; None then."""
+        data = self.cleaned_data
+        try:
+            return standardize(
+                data.get("street", ""),
+                data.get("unit", ""),
+                data.get("city", ""),
+                data.get("state") or "CA",
+                data.get("postal_code", ""),
+            )
+        except NotAResidence:
+            self.add_error("street", ValidationError(NotAResidence.message, code="not_a_residence"))
+            return None
+
+    def entered_text(self) -> str:
+        """The address as the family typed it, kept beside its USPS form."""
+        data = self.cleaned_data
+        state_zip = f"{data.get('state') or ''} {data.get('postal_code', '')}".strip()
+        return ", ".join(p for p in (data.get("street"), data.get("unit"), data.get("city"), state_zip) if p)
+
+
+def address_field(name: str, **kwargs) -> forms.Field:
+    """A form field for one part of an address, labelled like the family's own."""
+    return Family._meta.get_field(name).formfield(**kwargs)
+
+
+class FamilyForm(AddressFormMixin, forms.ModelForm):
+    """The family's home address and language. Saving the form saves the language
+    only: the address is recorded by applicants.services.record_residence, a move
+    being a new Residence from its date (the view calls it with `address` and
+    `since`)."""
+
+    street = address_field("street")
+    unit = address_field("unit")
+    city = address_field("city")
+    state = address_field("state")
+    postal_code = address_field("postal_code")
+    since = forms.DateField(
+        label=capfirst(Residence._meta.get_field("since").verbose_name),
+        required=False,
+        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+        help_text=_("If you moved, the day you started living at the new address."),
+    )
+
+    class Meta:
+        model = Family
+        fields = ["preferred_language"]
+
+    field_order = ["street", "unit", "city", "state", "postal_code", "since", "preferred_language"]
+    ADDRESS_FIELDS = ("street", "unit", "city", "postal_code")
+
+    def __init__(self, *args, instance: Family, **kwargs):
+        super().__init__(*args, instance=instance, **kwargs)
+        self.current: Residence | None = instance.residences.first()
+        self.address: StandardAddress | None = None
+        for name in ("street", "unit", "city", "state", "postal_code"):
+            self.initial.setdefault(name, getattr(instance, name))
+        self.initial.setdefault("since", timezone.localdate())
+
+    def clean_since(self):
+        since = self.cleaned_data["since"] or timezone.localdate()
+        if since > timezone.localdate():
+            raise ValidationError(_("The date you started living here cannot be in the future."), code="future")
+        return since
+
+    def clean(self):
+        data = super().clean()
+        given = [name for name in self.ADDRESS_FIELDS if data.get(name)]
+        if not given:
+            if self.current is not None:  # a move is a new address, never none
+                self.add_error("street", ValidationError(_("Enter your home address."), code="required"))
+            return data
+        for name in ("street", "city", "postal_code"):
+            if name not in self.errors and not data.get(name):
+                self.add_error(name, ValidationError(self.fields[name].error_messages["required"], code="required"))
+        if self.errors:
+            return data
+        self.address = self.standard_address()
+        since = data.get("since")
+        if self.address and self.is_a_move() and since and self.current and since < self.current.since:
+            self.add_error(
+                "since",
+                ValidationError(
+                    _("Your previous address is recorded from %(date)s: the move cannot be earlier."),
+                    code="before_previous",
+                    params={"date": date_format(self.current.since, "DATE_FORMAT")},
+                ),
+            )
+        return data
+
+    def is_a_move(self) -> bool:
+        """Whether the address differs from the current residence (saving the same one records nothing)."""
+        current, address = self.current, self.address
+        if current is None:
+            return True
+        return (current.line1, current.line2, current.city, current.state, current.postal_code) != (
+            address.line1,
+            address.line2,
+            address.city,
+            address.state,
+            address.postal_code,
+        )
+
+    def save(self, commit: bool = True) -> Family:
+        # Only the language: the street fields are the current Residence's, written by
+        # record_residence under the family's row lock.
+        if commit:
+            self.instance.save(update_fields=["preferred_language"])
+        return self.instance
 
 
 class GuardianForm(forms.ModelForm):

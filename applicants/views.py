@@ -5,11 +5,13 @@ from django.contrib import messages
 from django.contrib.auth import login
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_not_required
+from django.db import transaction
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.encoding import force_str
 from django.utils.http import url_has_allowed_host_and_scheme, urlsafe_base64_decode
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_http_methods
 
 from . import services, two_factor
@@ -26,6 +28,12 @@ from .forms import (
     StudentForm,
 )
 from .models import User
+
+# An address that did not parse is kept as typed, not refused: a person reads it.
+UNREAD_ADDRESS = gettext_lazy(
+    "We could not read your address in the usual postal form, so it is saved as you typed it. "
+    "The district office will check it."
+)
 
 
 def _remember_language(response: HttpResponse, language: str) -> HttpResponse:
@@ -126,10 +134,23 @@ def family_profile(request: HttpRequest) -> HttpResponse:
     family_form = FamilyForm(request.POST or None, instance=family, prefix="family")
     guardian_form = GuardianForm(request.POST or None, instance=request.user, prefix="me")
     if request.method == "POST" and family_form.is_valid() and guardian_form.is_valid():
-        family_form.save()
-        guardian_form.save()
+        address = family_form.address
+        with transaction.atomic():
+            family_form.save()
+            guardian_form.save()
+            if address is not None:
+                services.record_residence(
+                    family=family,
+                    address=address,
+                    entered=family_form.entered_text(),
+                    since=family_form.cleaned_data["since"],
+                    by=request.user,
+                )
         messages.success(request, _("Your family profile is saved."))
+        if address is not None and not address.standardized:
+            messages.warning(request, str(UNREAD_ADDRESS))
         return _remember_language(redirect("family_dashboard"), family.preferred_language)
+    current = family_form.current
     return render(
         request,
         "applicants/family_form.html",
@@ -139,6 +160,7 @@ def family_profile(request: HttpRequest) -> HttpResponse:
             "guardians": family.guardians.all(),
             "invitations": family.invitations.filter(accepted_at__isnull=True),
             "invite_form": InviteGuardianForm(),
+            "unread_address": UNREAD_ADDRESS if current is not None and not current.standardized else "",
         },
     )
 

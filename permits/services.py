@@ -19,6 +19,8 @@ from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 
 from applicants.models import Family, Grade, Student, User
+from boundaries import services as boundaries
+from boundaries.models import ResidenceReview
 
 from . import clock, protections, rights, selectors, terms, uploads
 from .models import (
@@ -226,11 +228,14 @@ def remove_document(*, document_id: int, by: User) -> None:
 
 @transaction.atomic
 def submit_permit(*, permit_id: int, by: User) -> Permit:
-    """Submit a complete draft: record when it was received and the legal clocks and
-    audit it, in one transaction (the receipt email follows from the event). Raises
-    MissingDocuments listing what is still needed, MissingAddress when the family has
-    no home address to mail the letters to, or TransitionNotAllowed for a second
-    submission."""
+    """Submit a complete draft: record when it was received, the legal clocks and the
+    address it is submitted from, and audit it, in one transaction (the receipt email
+    follows from the event). An address whose school of residence the boundary lookup
+    cannot tell opens a staff review (boundaries.services.place_residence; one per
+    address and grade span; for an incoming packet only an address inside several
+    boundaries). Raises MissingDocuments listing what is still needed,
+    MissingAddress when the family has no home address to mail the letters to, or
+    TransitionNotAllowed for a second submission."""
     permit = lock_permit(permit_id)
     if permit.status != Permit.Status.DRAFT:
         raise TransitionNotAllowed(permit.status, Permit.Status.SUBMITTED)
@@ -239,6 +244,18 @@ def submit_permit(*, permit_id: int, by: User) -> Permit:
         raise MissingDocuments(missing)
     if not permit.family.has_address:
         raise MissingAddress(permit.kind)
+    # The address as it is today; a later move is a new Residence and leaves this one.
+    permit.residence = residence = permit.family.residences.first()
+    if residence is not None:
+        year = permit.school_year.name
+        # An incoming family lives outside the district: no boundary holding its address
+        # is the ordinary answer, not a question for staff (who decide a review by naming
+        # a district school). Only an address inside several boundaries is reviewed.
+        if (
+            permit.kind != PermitKind.INTER_IN
+            or boundaries.school_of_residence(residence, permit.grade, year).reason == ResidenceReview.Reason.SEVERAL
+        ):
+            boundaries.place_residence(residence, permit.grade, year)
     permit.received_at = timezone.now()
     deadlines = clock.deadlines_for(
         received_at=permit.received_at,
@@ -263,6 +280,7 @@ def submit_permit(*, permit_id: int, by: User) -> Permit:
             "district_due_date",
             "due_date",
             "attested_by",
+            "residence",
         ),
     )
     return permit

@@ -21,4 +21,5 @@ urlpatterns = [
     path("family/documents/<int:pk>/delete/", views.document_delete, name="document_delete"),
     path("family/letters/<int:pk>/", views.letter_download, name="family_letter"),
     path("verify/<str:code>/", views.letter_verify, name="verify_letter"),
+    path("find-my-school/", views.find_my_school, name="find_my_school"),
 ]

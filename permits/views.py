@@ -9,11 +9,16 @@ from django.db.models import prefetch_related_objects
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils.http import urlencode
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
+from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from applicants.access import family_of
+from applicants.models import Grade
+from boundaries.lookup import find_school
+from boundaries.services import school_of_residence
 from config.clients import client_address
 
 from . import clock, rights, selectors, services, terms
@@ -22,17 +27,20 @@ from .downloads import document_response, file_response
 from .forms import (
     AnswerForm,
     AppealForm,
+    FindSchoolForm,
     PermitDetailsForm,
     ReleaseForm,
     StartPermitForm,
     SubmitForm,
     UploadForm,
     WithdrawForm,
+    school_year_applied_for,
 )
 from .models import Appeal, District, DocumentRule, Letter, Permit, PermitEvent, PermitKind, Reason, SchoolYear
 
 log = logging.getLogger(__name__)
 VERIFY_LIMIT_PER_MINUTE = 20
+FIND_SCHOOL_LIMIT_PER_MINUTE = 20
 # Every verification code ever issued: 10 characters (notifications/letters.py) of
 # unambiguous_code's alphabet (permits/models.py). Anything else is unknown without a
 # query: PostgreSQL refuses a NUL in a string.
@@ -79,10 +87,21 @@ def _rules_by_kind(rules) -> list[tuple[str, list[DocumentRule]]]:
 @require_GET
 def family_dashboard(request: HttpRequest) -> HttpResponse:
     family = family_of(request.user)
+    students = selectors.family_dashboard(family)
+    residence = family.residences.first()
+    school_year = school_year_applied_for()
+    if residence is not None and school_year is not None:
+        # Once per grade, not per student: the page's queries stay bounded by the
+        # number of grades however many students the family has.
+        findings = {}
+        for student in students:
+            if student.grade not in findings:
+                findings[student.grade] = school_of_residence(residence, student.grade, school_year.name)
+            student.residence_finding = findings[student.grade]
     return render(
         request,
         "permits/family_dashboard.html",
-        {"family": family, "students": selectors.family_dashboard(family)},
+        {"family": family, "students": students, "residence": residence, "school_year": school_year},
     )
 
 
@@ -103,8 +122,22 @@ def permit_start(request: HttpRequest) -> HttpResponse:
     return render(
         request,
         "permits/permit_start.html",
-        {"form": form, "rules_by_kind": _rules_by_kind(rules), "steps": WIZARD_STEPS, "step": "start"},
+        {
+            "form": form,
+            "rules_by_kind": _rules_by_kind(rules),
+            "steps": WIZARD_STEPS,
+            "step": "start",
+            "intra_start": _intra_start(form.cleaned_data["student"], form.cleaned_data["school_year"])
+            if form.is_bound and form.lives_in_district
+            else "",
+        },
     )
+
+
+def _intra_start(student, school_year: SchoolYear) -> str:
+    """The start page with an intra-district request for this student and year chosen."""
+    query = urlencode({"student": student.pk, "school_year": school_year.pk, "kind": PermitKind.INTRA})
+    return f"{reverse('permit_start')}?{query}"
 
 
 def _wizard(request, permit: Permit, step: str, status: int = 200, **context) -> HttpResponse:
@@ -136,7 +169,8 @@ def permit_details(request: HttpRequest, pk: int) -> HttpResponse:
             messages.success(request, _("Your request is saved. You can finish it later."))
             return redirect("family_dashboard")
         return redirect("permit_documents", pk=permit.pk)
-    return _wizard(request, permit, "details", form=form)
+    intra_start = _intra_start(permit.student, permit.school_year) if form.lives_in_district else ""
+    return _wizard(request, permit, "details", form=form, intra_start=intra_start)
 
 
 @require_http_methods(["GET", "POST"])
@@ -275,6 +309,10 @@ def permit_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "term": terms.term_of(permit) if permit.kind != PermitKind.INTRA else None,
             "awaits_confirmation": terms.awaits_confirmation(permit),
             "info_request": selectors.open_information_request(permit),
+            # The address the packet was submitted from, and what the lookup says of it.
+            "residence_finding": school_of_residence(permit.residence, permit.grade, permit.school_year.name)
+            if permit.residence is not None
+            else None,
         },
     )
 
@@ -395,15 +433,9 @@ def letter_download(request: HttpRequest, pk: int) -> HttpResponse:
 def letter_verify(request: HttpRequest, code: str) -> HttpResponse:
     """Public: another district checks a release or acceptance. Says valid, revoked or
     unknown, and no more than the receiving district needs."""
-    key = f"verify-rate:{client_address(request)}"
-    try:
-        cache.add(key, 0, timeout=60)
-        attempts = cache.incr(key)
-    except Exception:
-        log.warning("verification refused: rate limiter unavailable")
-        return render(request, "permits/letter_verify.html", {"state": "unavailable"}, status=503)
-    if attempts > VERIFY_LIMIT_PER_MINUTE:
-        return render(request, "permits/letter_verify.html", {"state": "limited"}, status=429)
+    if refused := _rate_limited(request, "verify-rate", VERIFY_LIMIT_PER_MINUTE):
+        state, status = refused
+        return render(request, "permits/letter_verify.html", {"state": state}, status=status)
     code = code.strip().upper()
     letter = (
         Letter.objects.filter(verification_code=code, kind__in=Letter.VERIFIABLE)
@@ -432,3 +464,46 @@ def letter_verify(request: HttpRequest, code: str) -> HttpResponse:
         {"state": state, "letter": letter, "initials": initials},
         status=404 if state == "unknown" else 200,
     )
+
+
+def _rate_limited(request: HttpRequest, bucket: str, per_minute: int) -> tuple[str, int] | None:
+    """None while the client (config.clients.client_address) has made at most
+    `per_minute` requests to this public page in the current minute; otherwise the
+    page's state and status: ("limited", 429), or ("unavailable", 503) when the cache
+    cannot count, for a page without its limit is not served."""
+    key = f"{bucket}:{client_address(request)}"
+    try:
+        cache.add(key, 0, timeout=60)
+        attempts = cache.incr(key)
+    except Exception:
+        log.warning("%s refused: rate limiter unavailable", bucket)
+        return "unavailable", 503
+    return ("limited", 429) if attempts > per_minute else None
+
+
+@login_not_required
+@never_cache
+@require_http_methods(["GET", "POST"])
+def find_my_school(request: HttpRequest) -> HttpResponse:
+    """Public: the school of residence of an address, for anyone, in the school year
+    families apply for now. Nothing is kept: no row is written, and the address is
+    never logged. It is sent by POST so that it stays out of the URL, and so out of
+    the web server's access log, the browser's history and any Referer header;
+    never_cache keeps the answer out of shared caches."""
+    school_year = school_year_applied_for()
+    if request.method == "GET":
+        return render(request, "permits/find_my_school.html", {"form": FindSchoolForm(), "school_year": school_year})
+    if refused := _rate_limited(request, "find-school-rate", FIND_SCHOOL_LIMIT_PER_MINUTE):
+        state, status = refused
+        context = {"form": FindSchoolForm(), "school_year": school_year, "state": state}
+        return render(request, "permits/find_my_school.html", context, status=status)
+    form = FindSchoolForm(request.POST)
+    context = {"form": form, "school_year": school_year}
+    if form.is_valid() and school_year is not None:
+        grade = form.cleaned_data["grade"]
+        context.update(
+            address=form.address,
+            grade=Grade(grade).label,
+            finding=find_school(form.address, grade, school_year.name),
+        )
+    return render(request, "permits/find_my_school.html", context, status=200 if form.is_valid() else 400)

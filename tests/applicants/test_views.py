@@ -174,7 +174,9 @@ def test_the_profile_saves_address_and_language(alice, alice_client):
     assert response.status_code == 302
     assert response.cookies["django_language"].value == "es"
     alice.family.refresh_from_db()
-    assert (alice.family.street, alice.family.preferred_language) == ("12 Oak Ave", "es")
+    # The street in USPS form (applicants.addresses), as the Residence records it.
+    assert (alice.family.street, alice.family.preferred_language) == ("12 OAK AVE", "es")
+    assert alice.family.residences.get().line1 == "12 OAK AVE"
 
 
 def test_the_profile_refuses_a_bad_zip(alice, alice_client):
