@@ -98,6 +98,8 @@ class MenuEntry:
 STAFF_MENU: tuple[MenuEntry, ...] = (
     MenuEntry("staff_queue", _("Queue"), None),
     MenuEntry("staff_periodic_review", _("Periodic review"), "site_review"),
+    # Addresses the boundary lookup could not place: the district-wide roles decide.
+    MenuEntry("staff_addresses", _("Addresses"), "work"),
     MenuEntry("staff_compliance", _("Deadlines"), "reports"),
     MenuEntry("staff_reports", _("Reports"), "reports"),
     MenuEntry("letter_list", _("Letters"), "letters"),

@@ -1,9 +1,11 @@
+from collections.abc import Sequence
+
 from django import forms
 from django.db.models import QuerySet
 from django.utils.translation import gettext_lazy as _
 
 from applicants.models import Grade, User
-from boundaries.models import School
+from boundaries.models import ResidenceReview, School
 from permits import protections
 from permits.models import DenialReason, DocumentType, Letter, Permit, PermitKind, SchoolYear, VoidReason
 
@@ -268,3 +270,41 @@ class LetterFilterForm(forms.Form):
         data = self.cleaned_data
         parts = [f"{k}={v}" for k, v in data.items() if v]
         return ", ".join(parts) or "all letters"
+
+
+class ResidenceDecisionForm(forms.Form):
+    """Staff name the school of residence of an address the lookup could not place.
+
+    The list offers the candidates first, then the other schools teaching the span; any
+    school is accepted here, and `boundaries.services.decide_review` refuses one that
+    does not teach the span, with its own message."""
+
+    school = forms.ModelChoiceField(label=_("School of residence"), queryset=School.objects.all())
+    why = forms.CharField(
+        label=_("Why this school (kept with your name)"),
+        widget=forms.Textarea(attrs={"rows": 2}),
+        max_length=2000,
+        # The service's own refusal, said before the request reaches it.
+        error_messages={"required": _("Say why this school: the decision is kept with your name.")},
+    )
+
+    def __init__(self, *args, review: ResidenceReview, schools: Sequence[School] = (), **kwargs):
+        # One form per address on the page: the prefix keeps their field ids apart.
+        super().__init__(*args, prefix=f"review-{review.pk}", **kwargs)
+        if not schools:
+            return  # a posted decision: the choices are only shown
+        candidates = list(review.candidates.all())
+        others = [
+            school
+            for school in schools
+            if school not in candidates
+            and school.lowest_grade <= review.grade_high
+            and review.grade_low <= school.highest_grade
+        ]
+        groups = [(_("Other schools teaching grades %(span)s") % {"span": review.grade_span}, others)]
+        if candidates:
+            groups.insert(0, (_("Candidates named by the boundaries"), candidates))
+        self.fields["school"].choices = [
+            ("", "---------"),
+            *((label, [(school.pk, school.name) for school in group]) for label, group in groups if group),
+        ]

@@ -1,12 +1,16 @@
 """Reads for the staff side: the queue, the review page, seats and reports."""
 
+from collections import defaultdict
 from dataclasses import dataclass
-from datetime import date
+from datetime import UTC, date, datetime
 
 from django.db.models import BooleanField, Q, QuerySet
 from django.db.models.expressions import RawSQL
 
-from permits.models import Appeal, Permit, SeatAllocation
+from boundaries.lookup import Finding
+from boundaries.models import ResidenceReview
+from boundaries.services import open_reviews, school_of_residence
+from permits.models import Appeal, Permit, PermitKind, SeatAllocation
 
 from .access import StaffScope
 
@@ -157,3 +161,99 @@ def related_packets(permit: Permit, scope: StaffScope) -> list[Permit]:
         .select_related("student", "school_year")
         .order_by("-created_at")
     )
+
+
+# --- Addresses the boundary lookup could not place ------------------------------------
+
+
+@dataclass
+class ReviewPage:
+    reviews: list[ResidenceReview]
+    next_cursor: str | None
+
+
+def _moment_cursor(moment: datetime, pk: int) -> str:
+    # In UTC and digits only: nothing in it needs escaping in a link.
+    return f"{moment.astimezone(UTC):%Y%m%d%H%M%S%f}_{pk}"
+
+
+def _decode_moment_cursor(cursor: str) -> tuple[datetime, int] | None:
+    try:
+        moment, pk = cursor.split("_", 1)
+        return datetime.strptime(moment, "%Y%m%d%H%M%S%f").replace(tzinfo=UTC), int(pk)
+    except (ValueError, TypeError):
+        return None
+
+
+def residence_reviews(*, decided: bool, after: str = "", size: int = PAGE_SIZE) -> ReviewPage:
+    """Addresses waiting for a school of residence, oldest first; or, with `decided`,
+    the staff's decisions, most recent first (who, when, why), for an office's audit.
+
+    Keyset pages like the queue's, each a constant number of queries: the reviews with
+    their family, then the families' guardians and the candidate schools."""
+    if decided:
+        reviews = ResidenceReview.objects.filter(decided_at__isnull=False).select_related(
+            "residence__family", "school", "decided_by"
+        )
+        field, order = "decided_at", ("-decided_at", "-pk")
+    else:
+        reviews = open_reviews().prefetch_related("candidates")
+        field, order = "opened_at", ("opened_at", "pk")
+    if after and (cursor := _decode_moment_cursor(after)):
+        moment, pk = cursor
+        if decided:
+            reviews = reviews.filter(Q(decided_at__lt=moment) | Q(decided_at=moment, pk__lt=pk))
+        else:
+            reviews = reviews.filter(Q(opened_at__gt=moment) | Q(opened_at=moment, pk__gt=pk))
+    rows = list(reviews.prefetch_related("residence__family__guardians").order_by(*order)[: size + 1])
+    last = rows[size - 1] if len(rows) > size else None
+    return ReviewPage(rows[:size], _moment_cursor(getattr(last, field), last.pk) if last else None)
+
+
+def packets_at(scope: StaffScope, residence_ids: list[int]) -> dict[int, list[Permit]]:
+    """The submitted packets of each address (the permits whose residence it is), in
+    one query: the packets a staff decision on that address bears on."""
+    packets: dict[int, list[Permit]] = defaultdict(list)
+    if not residence_ids:
+        return packets
+    rows = (
+        scope.permits(Permit.objects.filter(residence__in=residence_ids))
+        .exclude(status=Permit.Status.DRAFT)
+        .select_related("student", "school_year")
+        .order_by("-created_at", "-pk")
+    )
+    for permit in rows:
+        packets[permit.residence_id].append(permit)
+    return packets
+
+
+@dataclass(frozen=True)
+class ResidenceCheck:
+    """The review page's "School of residence": what the boundaries say for the address
+    the packet was submitted from (None for a packet older than recorded addresses)."""
+
+    finding: Finding | None
+    # An intra-district packet whose family named another school than the boundaries do.
+    differs: bool = False
+    # An incoming family lives outside the district: no boundary holding its address is
+    # the ordinary answer, and staff review only an address inside several boundaries
+    # (as permits.services.submit_permit opens reviews).
+    needs_review: bool = False
+
+
+def residence_check(permit: Permit) -> ResidenceCheck:
+    """The lookup for the packet's address and grade; at most two queries (the imports
+    in force, and the staff decision where the address needed review)."""
+    if permit.residence is None:
+        return ResidenceCheck(None)
+    finding = school_of_residence(permit.residence, permit.grade, permit.school_year.name)
+    differs = (
+        permit.kind == PermitKind.INTRA
+        and finding.school is not None
+        and permit.school_of_residence_id is not None
+        and finding.school.pk != permit.school_of_residence_id
+    )
+    needs_review = finding.needs_review and (
+        permit.kind != PermitKind.INTER_IN or finding.reason == ResidenceReview.Reason.SEVERAL
+    )
+    return ResidenceCheck(finding, differs, needs_review)

@@ -6,6 +6,7 @@ one service call, a message, a redirect to the permit's review page.
 """
 
 import csv
+from urllib.parse import urlencode
 
 from django.contrib import messages
 from django.db.models import prefetch_related_objects
@@ -17,6 +18,8 @@ from django.utils.translation import gettext as _
 from django.views.decorators.clickjacking import xframe_options_sameorigin
 from django.views.decorators.http import require_GET, require_POST
 
+from boundaries.models import ResidenceReview, School
+from boundaries.services import ReviewError, decide_review, open_reviews
 from permits import clock, protections, rights, terms
 from permits import services as permits
 from permits.downloads import document_response, file_response
@@ -41,6 +44,7 @@ from .forms import (
     RecordReleaseForm,
     RejectDocumentForm,
     RequestInfoForm,
+    ResidenceDecisionForm,
     RevokeForm,
     SiteReviewForm,
     VoidForm,
@@ -73,6 +77,8 @@ def queue(request: HttpRequest) -> HttpResponse:
             "form": form,
             "page": page,
             "appeals": selectors.pending_internal_appeals(scope),
+            # One count, for those who may decide them (reviews.access: "work").
+            "addresses_to_review": open_reviews().count() if scope.may("work") else 0,
             "scope": scope,
             "query": query.urlencode(),
             "today": clock.today(),
@@ -96,6 +102,7 @@ def permit_review(request: HttpRequest, pk: int) -> HttpResponse:
         "release_received_by",
         "denial_recommended_by",
         "appeals",  # the list, the appeal rights and whether an appeal is pending share them
+        "residence",
     )
     scope = scope_of(request.user)
     items = checklist(permit)  # once: the page and the approval blockers share it
@@ -119,6 +126,7 @@ def permit_review(request: HttpRequest, pk: int) -> HttpResponse:
             "decision_rule": protections.decision_rule(permit),
             "seats": selectors.seats_for(seat_school, permit.school_year, permit.grade),
             "related": selectors.related_packets(permit, scope),
+            "residence_check": selectors.residence_check(permit),
             "blockers": permits.approval_blockers(permit, items) if permit.is_open else [],
             "emails": permit.emails.order_by("queued_at"),
             "letters": permit.letters.all(),
@@ -508,6 +516,61 @@ def bulk_approve(request: HttpRequest) -> HttpResponse:
     visible = list(scope.permits().filter(pk__in=ids).values_list("pk", flat=True))
     result = services.bulk_approve(permit_ids=visible, by=request.user)
     return render(request, "reviews/bulk_result.html", {"result": result})
+
+
+# --- Addresses the boundary lookup could not place -----------------------------------
+
+
+@require_GET
+def residence_reviews(request: HttpRequest) -> HttpResponse:
+    """Addresses waiting for a school of residence, oldest first, each with its packets
+    and a decision form; below them the decisions taken, most recent first."""
+    scope = require(request.user, "work")
+    waiting = selectors.residence_reviews(decided=False, after=request.GET.get("after", ""))
+    decided = selectors.residence_reviews(decided=True, after=request.GET.get("decided_after", ""))
+    packets = selectors.packets_at(scope, [r.residence_id for r in waiting.reviews + decided.reviews])
+    schools = list(School.objects.all()) if waiting.reviews else []
+    return render(
+        request,
+        "reviews/residencereview_list.html",
+        {
+            "waiting": [
+                {
+                    "review": r,
+                    "packets": packets[r.residence_id],
+                    "form": ResidenceDecisionForm(review=r, schools=schools),
+                }
+                for r in waiting.reviews
+            ],
+            "decided": [{"review": r, "packets": packets[r.residence_id]} for r in decided.reviews],
+            "next_waiting": urlencode({"after": waiting.next_cursor}) if waiting.next_cursor else "",
+            "next_decided": urlencode({"decided_after": decided.next_cursor}) if decided.next_cursor else "",
+        },
+    )
+
+
+@require_POST
+def decide_residence(request: HttpRequest, pk: int) -> HttpResponse:
+    """Name the school of residence of one address. The service locks the review and
+    refuses a second decision, so a double click or a second tab changes nothing."""
+    require(request.user, "work")
+    review = get_object_or_404(ResidenceReview.objects.select_related("residence"), pk=pk)
+    form = ResidenceDecisionForm(request.POST, review=review)
+    if not form.is_valid():
+        _form_errors(request, form)
+        return redirect("staff_addresses")
+    school = form.cleaned_data["school"]
+    try:
+        decide_review(review_id=review.pk, school=school, by=request.user, why=form.cleaned_data["why"])
+    except ReviewError as error:
+        messages.error(request, str(error))
+    else:
+        messages.success(
+            request,
+            _("%(address)s, grades %(span)s: %(school)s is the school of residence.")
+            % {"address": review.residence, "span": review.grade_span, "school": school},
+        )
+    return redirect("staff_addresses")
 
 
 # --- Lists and reports --------------------------------------------------------------

@@ -3,10 +3,15 @@ screen and on a phone: each page opens, fits the screen's width and passes axe-c
 One sign-in per person and width."""
 
 import re
+from datetime import date
 
 import pytest
 from playwright.sync_api import Page, expect
 
+from applicants.addresses import standardize
+from applicants.services import record_residence
+from boundaries.services import decide_review, place_residence
+from permits.models import Permit
 from reviews.access import menu_for, scope_of
 from reviews.models import LetterBatch, RecordAccess
 
@@ -70,6 +75,20 @@ def desk_in_use(submitted_in, tina, diana):
         address="192.0.2.1",
     )
     LetterBatch.objects.create(requested_by=diana, description="day=2026-11-30, kind=denial", total=0)
+    # An address waiting for a school of residence (its form), and one decided.
+    for street in ("Behind the old mill", "Past the water tower"):
+        residence = record_residence(
+            family=submitted_in.family,
+            address=standardize(street, "", "Valle Verde", "CA", "90999"),
+            entered=street,
+            since=date(2026, 6, 1),
+            by=None,
+        )
+        place_residence(residence, submitted_in.grade, submitted_in.school_year.name)
+    Permit.objects.filter(pk=submitted_in.pk).update(residence=residence)
+    decide_review(
+        review_id=residence.reviews.get().pk, school=submitted_in.requested_school, by=tina, why="Parcel map."
+    )
     return submitted_in
 
 

@@ -23,8 +23,8 @@ from ..factories import PASSWORD
 
 # What each role's menu holds, by label.
 MENUS = {
-    "tina": ["Queue"],
-    "diana": ["Queue", "Deadlines", "Reports", "Letters", "Disclosures"],
+    "tina": ["Queue", "Addresses"],
+    "diana": ["Queue", "Addresses", "Deadlines", "Reports", "Letters", "Disclosures"],
     "sam": ["Queue", "Periodic review"],
     "dan": ["Queue", "Deadlines", "Reports"],
 }

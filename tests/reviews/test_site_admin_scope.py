@@ -11,6 +11,7 @@ Mateo has a permit at school A.
 """
 
 from dataclasses import dataclass
+from datetime import date
 from types import SimpleNamespace
 
 import pytest
@@ -21,6 +22,8 @@ from django.urls import URLResolver, get_resolver, reverse
 from django.utils import timezone
 from django.utils.html import escape
 
+from applicants.models import Residence
+from boundaries.models import ResidenceReview
 from demo.samples import sample_pdf
 from notifications.letters import issue_letter
 from permits import services as permits
@@ -66,6 +69,7 @@ OBJECT_UNDER = {
     "staff/documents/<int:pk>/": "document",
     "staff/letters/<int:pk>/": "letter",
     "staff/letters/batches/<int:pk>/": "batch",
+    "staff/addresses/<int:pk>/": "residence_review",
     "family/permits/<int:pk>/": "permit",
     "family/documents/<int:pk>/": "document",
     "family/letters/<int:pk>/": "letter",
@@ -133,7 +137,21 @@ def world(alice, bob, sam, tina, diana, school_a, school_b, school_year):
 
     def objects(permit, letter):
         batch = desk.start_batch(letters=[letter], by=diana, description=f"letters of {permit.reference}")
+        # An address of the family that the boundaries could not place.
+        residence = Residence.objects.create(
+            family_id=permit.family_id,
+            entered=f"{permit.pk} Nowhere Rd",
+            line1=f"{permit.pk} NOWHERE RD",
+            city="VALLE VERDE",
+            state="CA",
+            postal_code="90999",
+            since=date(2026, 6, 1),
+        )
+        review = ResidenceReview.objects.create(
+            residence=residence, grade_low=4, grade_high=4, reason=ResidenceReview.Reason.NO_MATCH
+        )
         return {
+            "residence_review": review.pk,
             "permit": permit.pk,
             "document": permit.documents.first().pk,
             "letter": letter.pk,
