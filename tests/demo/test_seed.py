@@ -2,6 +2,7 @@ from django.core.management import call_command
 
 from applicants.models import Family, User
 from boundaries import lookup
+from boundaries.models import ResidenceReview
 from boundaries.services import school_of_residence
 from outbox.models import OutboxEmail
 from permits.models import Permit, PermitKind, SchoolYear
@@ -54,7 +55,17 @@ def test_seed_demo_records_each_familys_address_where_the_lookup_places_it(db):
         for student in garcias.students.all():
             finding = school_of_residence(home, student.grade, year)
             assert (finding.school, finding.how) == (None, lookup.OUTSIDE_RULE)
-    # An intra-district request names the school the lookup finds.
+    # An intra-district request names the school the lookup finds, or, where the lookup
+    # cannot tell (the Ortiz lot on the line between two K-5 areas), its submission
+    # opened a review for staff with both schools as candidates.
+    placed, reviewed = 0, 0
     for permit in Permit.objects.filter(kind=PermitKind.INTRA).select_related("family", "student", "school_year"):
         finding = school_of_residence(permit.family.residences.get(), permit.student.grade, permit.school_year.name)
-        assert finding.school == permit.school_of_residence
+        if finding.needs_review:
+            review = ResidenceReview.objects.get(residence=permit.residence, grade_low=0, grade_high=5)
+            assert review.is_open and {s.code for s in review.candidates.all()} == {"LIN", "ROO"}
+            reviewed += 1
+        else:
+            assert finding.school == permit.school_of_residence
+            placed += 1
+    assert (placed, reviewed) == (2, 1)

@@ -279,6 +279,29 @@ class Command(BaseCommand):
             requested_school=schools["ROO"],
         )
         services.withdraw_permit(permit_id=withdrawn.pk, by=withdrawn.created_by, note="We moved closer to Lincoln.")
+        # The Ortiz family's lot lies exactly on the line between Lincoln's and Roosevelt's
+        # K-5 areas: the lookup never guesses, so their submitted packet opens a review on
+        # the staff desk's Addresses page, where staff name the school and say why.
+        ortiz = self.family(
+            "elena.ortiz@example.com", "Elena", "Ortiz", "es", address=("20 Arroyo Court", "Valle Verde", "90999")
+        )
+        lucia = Student.objects.create(
+            family=ortiz,
+            legal_first_name="Lucía",
+            legal_last_name="Ortiz",
+            grade=Grade.G2,
+            date_of_birth=date(start - 7, 11, 30),
+            current_school="Lincoln Elementary",
+            current_district="Valle Verde Unified",
+        )
+        self.packet(
+            lucia,
+            upcoming,
+            PermitKind.INTRA,
+            submit=True,
+            school_of_residence=schools["LIN"],
+            requested_school=schools["ROO"],
+        )
 
     def family(self, email, first, last, language, *, address) -> Family:
         street, city, postal_code = address
@@ -330,6 +353,7 @@ class Command(BaseCommand):
         for email, role in [
             ("maria.garcia@example.com", "parent (Spanish)"),
             ("sam.lee@example.com", "parent (English)"),
+            ("elena.ortiz@example.com", "parent (Spanish; address on a boundary line)"),
             ("technician@valleverde.example", "CWA technician"),
             ("principal@valleverde.example", "site administrator"),
             ("director@valleverde.example", "director"),
