@@ -47,11 +47,6 @@ class StandardAddress:
         """How boundary data finds this address: line 1 in USPS form and the 5-digit ZIP."""
         return f"{self.line1} {self.zip5}".strip()
 
-    def entered_text(self) -> str:
-        return ", ".join(
-            part for part in (self.line1, self.line2, self.city, f"{self.state} {self.postal_code}") if part.strip()
-        )
-
 
 def is_mail_only(text: str) -> bool:
     if _MAIL_ONLY.search(text or ""):
@@ -105,8 +100,9 @@ def standardize(
     )
 
 
-_DIRECTIONS = set(DIRECTIONAL_REPLACEMENTS.values())
-_STREET_TYPES = set(STREET_TYPE_ABBREVIATIONS.values())
+# The USPS abbreviations (N, NE, ...; ST, AVE, ...) a street is written with in USPS form.
+DIRECTIONS = frozenset(DIRECTIONAL_REPLACEMENTS.values())
+STREET_TYPES = frozenset(STREET_TYPE_ABBREVIATIONS.values())
 
 
 def street_part(kind: str, text: str) -> str:
@@ -132,9 +128,9 @@ def parse_line1(line1: str) -> dict[str, str] | None:
     number, words = words[0], words[1:]
     # From the end inwards ("400 OAK AVE N", "5 N ST"): a word is a direction or a type
     # only while a street name is left beside it.
-    post = words.pop() if len(words) > 1 and words[-1] in _DIRECTIONS else ""
-    street_type = words.pop() if len(words) > 1 and words[-1] in _STREET_TYPES else ""
-    pre = words.pop(0) if len(words) > 1 and words[0] in _DIRECTIONS else ""
+    post = words.pop() if len(words) > 1 and words[-1] in DIRECTIONS else ""
+    street_type = words.pop() if len(words) > 1 and words[-1] in STREET_TYPES else ""
+    pre = words.pop(0) if len(words) > 1 and words[0] in DIRECTIONS else ""
     return {
         "number": number,
         "pre_direction": pre,

@@ -192,16 +192,7 @@ class FamilyForm(AddressFormMixin, forms.ModelForm):
 
     def is_a_move(self) -> bool:
         """Whether the address differs from the current residence (saving the same one records nothing)."""
-        current, address = self.current, self.address
-        if current is None:
-            return True
-        return (current.line1, current.line2, current.city, current.state, current.postal_code) != (
-            address.line1,
-            address.line2,
-            address.city,
-            address.state,
-            address.postal_code,
-        )
+        return self.current is None or self.current.address != self.address
 
     def save(self, commit: bool = True) -> Family:
         # Only the language: the street fields are the current Residence's, written by

@@ -6,6 +6,8 @@ from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from .addresses import StandardAddress
+
 
 class Language(models.TextChoices):
     ENGLISH = "en", _("English")
@@ -163,6 +165,11 @@ class Residence(models.Model):
     @property
     def zip5(self) -> str:
         return self.postal_code[:5]
+
+    @property
+    def address(self) -> StandardAddress:
+        """The address as the lookup reads it (USPS form, or as typed when it did not parse)."""
+        return StandardAddress(self.line1, self.line2, self.city, self.state, self.postal_code, self.standardized)
 
 
 class Student(models.Model):

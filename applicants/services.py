@@ -179,17 +179,19 @@ def record_residence(
     Saving the same address again records nothing."""
     family = Family.objects.select_for_update().get(pk=family.pk)
     current = family.residences.first()
-    fields = {
-        "line1": address.line1,
-        "line2": address.line2,
-        "city": address.city,
-        "state": address.state,
-        "postal_code": address.postal_code,
-    }
-    if current and all(getattr(current, name) == value for name, value in fields.items()):
+    if current and current.address == address:
         return current
     residence = Residence.objects.create(
-        family=family, entered=entered, standardized=address.standardized, since=since, recorded_by=by, **fields
+        family=family,
+        entered=entered,
+        line1=address.line1,
+        line2=address.line2,
+        city=address.city,
+        state=address.state,
+        postal_code=address.postal_code,
+        standardized=address.standardized,
+        since=since,
+        recorded_by=by,
     )
     family.street, family.unit = address.line1, address.line2
     family.city, family.state, family.postal_code = address.city, address.state, address.postal_code

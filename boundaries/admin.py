@@ -111,16 +111,15 @@ class BoundaryImportAdmin(ReadOnlyAdmin):
     @staticmethod
     def _import(data: dict, user) -> BoundaryImport:
         upload = data["file"]
-        common = {"name": upload.name, "effective_year": data["effective_year"], "by": user}
-        content = upload.read()
-        if data["kind"] == BoundaryImport.Kind.AREAS:
-            low, high = data["grades"]
-            return imports.import_areas(
-                content, grade_low=low, grade_high=high, school_field=data["school_field"], **common
-            )
-        if data["kind"] == BoundaryImport.Kind.STREET_RANGES:
-            return imports.import_street_ranges(content, **common)
-        return imports.import_address_points(content, **common)
+        return imports.import_file(
+            data["kind"],
+            upload.read(),
+            name=upload.name,
+            effective_year=data["effective_year"],
+            grades=data["grades"],
+            school_field=data["school_field"],
+            by=user,
+        )
 
 
 @admin.register(ResidenceReview)

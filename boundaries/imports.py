@@ -26,9 +26,8 @@ import shapely.errors
 import shapely.geometry
 from django.db import connection, transaction
 from django.utils.translation import gettext as _
-from scourgify.address_constants import DIRECTIONAL_REPLACEMENTS, STREET_TYPE_ABBREVIATIONS
 
-from applicants.addresses import NotAResidence, standardize, street_part
+from applicants.addresses import DIRECTIONS, STREET_TYPES, NotAResidence, standardize, street_part
 from applicants.models import Grade
 
 from .models import SCHOOL_YEAR_NAME, AddressPoint, AttendanceArea, BoundaryImport, School, StreetRange
@@ -38,8 +37,6 @@ BATCH_SIZE = 1000
 # A zipped shapefile is unpacked in memory: a district layer is a few megabytes.
 MAX_UNZIPPED_BYTES = 500 * 1024 * 1024
 
-_DIRECTIONS = frozenset(DIRECTIONAL_REPLACEMENTS.values())
-_STREET_TYPES = frozenset(STREET_TYPE_ABBREVIATIONS.values())
 _GRADE = r"(TK|K|\d{1,2})"
 _SPAN = re.compile(rf"^{_GRADE}(?:\s*-\s*{_GRADE})?$", re.IGNORECASE)
 _HOUSE_NUMBER = re.compile(r"^\d{1,9}$")
@@ -318,10 +315,10 @@ def import_street_ranges(data: bytes, *, name: str, effective_year: str, by=None
         elif len(street["street_name"]) > 100:
             row_problems.append(_("The street name is longer than 100 characters."))
         for column in ("pre_direction", "post_direction"):
-            if street[column] and street[column] not in _DIRECTIONS:
+            if street[column] and street[column] not in DIRECTIONS:
                 why = _("%(column)s: %(value)s is not a direction (N, S, E, W, NE, NW, SE, SW).")
                 row_problems.append(why % {"column": column, "value": cell[column]})
-        if street["street_type"] and street["street_type"] not in _STREET_TYPES:
+        if street["street_type"] and street["street_type"] not in STREET_TYPES:
             why = _("street_type: %(value)s is not a USPS street type (such as ST, AVE, BLVD).")
             row_problems.append(why % {"value": cell["street_type"]})
         for column in ("low", "high"):
@@ -727,3 +724,17 @@ def _coordinate(text: str, column: str, limit: int, problems: list[str]) -> floa
         why = _("%(column)s: %(value)s is outside -%(limit)s to %(limit)s degrees.")
         problems.append(why % {"column": column, "value": text, "limit": limit})
     return value
+
+
+def import_file(kind: str, data: bytes, *, name: str, effective_year: str, grades: tuple[int, int] | None = None,
+                school_field: str = "school_code", by=None, by_name: str = "") -> BoundaryImport:  # fmt: skip
+    """Import a file of one BoundaryImport.Kind (the admin's upload and the management
+    command both come here); an attendance-area layer needs its grade span."""
+    common = {"name": name, "effective_year": effective_year, "by": by, "by_name": by_name}
+    if kind == BoundaryImport.Kind.AREAS:
+        if grades is None:
+            raise ImportRefused([Problem("grades", _("An attendance-area layer is for one grade span: name it."))])
+        return import_areas(data, grade_low=grades[0], grade_high=grades[1], school_field=school_field, **common)
+    if kind == BoundaryImport.Kind.STREET_RANGES:
+        return import_street_ranges(data, **common)
+    return import_address_points(data, **common)

@@ -39,6 +39,10 @@ class School(models.Model):
     def serves(self, grade: int) -> bool:
         return self.lowest_grade <= grade <= self.highest_grade
 
+    def teaches_some_of(self, low: int, high: int) -> bool:
+        """Whether the school teaches any grade from `low` to `high` (a TK-8 school, of K-5)."""
+        return self.lowest_grade <= high and low <= self.highest_grade
+
 
 def grade_span_label(low: int, high: int) -> str:
     """K-5, TK-8, 9-12: how district boundary files name a span of grades."""

@@ -7,7 +7,6 @@ from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
 
-from applicants.addresses import StandardAddress
 from applicants.models import Residence
 
 from .lookup import Finding, index_for
@@ -18,17 +17,6 @@ STAFF_DECISION_RULE = gettext_noop("Decided by %(name)s on %(date)s: %(why)s")
 
 class ReviewError(ValueError):
     pass
-
-
-def standard_address(residence: Residence) -> StandardAddress:
-    return StandardAddress(
-        line1=residence.line1,
-        line2=residence.line2,
-        city=residence.city,
-        state=residence.state,
-        postal_code=residence.postal_code,
-        standardized=residence.standardized,
-    )
 
 
 def _staff_finding(review: ResidenceReview, finding: Finding) -> Finding:
@@ -51,7 +39,7 @@ def _staff_finding(review: ResidenceReview, finding: Finding) -> Finding:
 
 def school_of_residence(residence: Residence, grade: int, year: str) -> Finding:
     """The lookup for a recorded address, or the staff's decision where it needed review."""
-    finding = index_for(year).find(standard_address(residence), grade)
+    finding = index_for(year).find(residence.address, grade)
     if not finding.needs_review:
         return finding
     decided = (
@@ -70,15 +58,22 @@ def place_residence(residence: Residence, grade: int, year: str) -> Finding:
     Safe to call any number of times: one review per address and grade span."""
     finding = school_of_residence(residence, grade, year)
     if finding.needs_review:
-        review, created = ResidenceReview.objects.get_or_create(
-            residence=residence,
-            grade_low=finding.grade_low,
-            grade_high=finding.grade_high,
-            defaults={"reason": finding.reason},
-        )
-        if created and finding.candidates:
-            review.candidates.set(finding.candidates)
+        open_review(residence, finding)
     return finding
+
+
+def open_review(residence: Residence, finding: Finding) -> ResidenceReview:
+    """The staff review of an address and grade span the lookup could not place (the
+    one already open or decided, if there is one)."""
+    review, created = ResidenceReview.objects.get_or_create(
+        residence=residence,
+        grade_low=finding.grade_low,
+        grade_high=finding.grade_high,
+        defaults={"reason": finding.reason},
+    )
+    if created and finding.candidates:
+        review.candidates.set(finding.candidates)
+    return review
 
 
 def open_reviews():
@@ -94,7 +89,7 @@ def decide_review(review_id: int, school: School, by, why: str) -> ResidenceRevi
         raise ReviewError(_("This address was already decided."))
     if not why:
         raise ReviewError(_("Say why this school: the decision is kept with your name."))
-    if not (school.lowest_grade <= review.grade_high and review.grade_low <= school.highest_grade):
+    if not school.teaches_some_of(review.grade_low, review.grade_high):
         raise ReviewError(
             _("%(school)s does not teach grades %(span)s.") % {"school": school, "span": review.grade_span}
         )

@@ -13,7 +13,8 @@ from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
 from applicants.models import Family, Grade, Residence, Student
-from boundaries.models import School
+from boundaries.lookup import Finding
+from boundaries.models import ResidenceReview, School
 
 
 def in_active_language(english: str, spanish: str) -> str:
@@ -602,6 +603,16 @@ class Permit(models.Model):
     def needs_seat(self) -> bool:
         """Incoming and intra-district students take a seat at a school of ours."""
         return self.kind in (PermitKind.INTER_IN, PermitKind.INTRA)
+
+    def residence_needs_review(self, finding: Finding) -> bool:
+        """Whether staff must name the school of residence of this packet's address.
+
+        An incoming family lives outside the district: no boundary holding its address
+        is the ordinary answer, not a question for staff (who decide a review by naming
+        a district school). Only an address inside several boundaries is reviewed."""
+        if not finding.needs_review:
+            return False
+        return self.kind != PermitKind.INTER_IN or finding.reason == ResidenceReview.Reason.SEVERAL
 
     @property
     def is_priority(self) -> bool:

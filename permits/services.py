@@ -20,7 +20,6 @@ from django.utils.translation import gettext as _
 
 from applicants.models import Family, Grade, Student, User
 from boundaries import services as boundaries
-from boundaries.models import ResidenceReview
 
 from . import clock, protections, rights, selectors, terms, uploads
 from .models import (
@@ -231,9 +230,8 @@ def submit_permit(*, permit_id: int, by: User) -> Permit:
     """Submit a complete draft: record when it was received, the legal clocks and the
     address it is submitted from, and audit it, in one transaction (the receipt email
     follows from the event). An address whose school of residence the boundary lookup
-    cannot tell opens a staff review (boundaries.services.place_residence; one per
-    address and grade span; for an incoming packet only an address inside several
-    boundaries). Raises MissingDocuments listing what is still needed,
+    cannot tell opens a staff review (one per address and grade span;
+    Permit.residence_needs_review says when). Raises MissingDocuments listing what is still needed,
     MissingAddress when the family has no home address to mail the letters to, or
     TransitionNotAllowed for a second submission."""
     permit = lock_permit(permit_id)
@@ -247,15 +245,9 @@ def submit_permit(*, permit_id: int, by: User) -> Permit:
     # The address as it is today; a later move is a new Residence and leaves this one.
     permit.residence = residence = permit.family.residences.first()
     if residence is not None:
-        year = permit.school_year.name
-        # An incoming family lives outside the district: no boundary holding its address
-        # is the ordinary answer, not a question for staff (who decide a review by naming
-        # a district school). Only an address inside several boundaries is reviewed.
-        if (
-            permit.kind != PermitKind.INTER_IN
-            or boundaries.school_of_residence(residence, permit.grade, year).reason == ResidenceReview.Reason.SEVERAL
-        ):
-            boundaries.place_residence(residence, permit.grade, year)
+        finding = boundaries.school_of_residence(residence, permit.grade, permit.school_year.name)
+        if permit.residence_needs_review(finding):
+            boundaries.open_review(residence, finding)
     permit.received_at = timezone.now()
     deadlines = clock.deadlines_for(
         received_at=permit.received_at,

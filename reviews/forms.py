@@ -297,9 +297,7 @@ class ResidenceDecisionForm(forms.Form):
         others = [
             school
             for school in schools
-            if school not in candidates
-            and school.lowest_grade <= review.grade_high
-            and review.grade_low <= school.highest_grade
+            if school not in candidates and school.teaches_some_of(review.grade_low, review.grade_high)
         ]
         groups = [(_("Other schools teaching grades %(span)s") % {"span": review.grade_span}, others)]
         if candidates:

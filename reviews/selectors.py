@@ -235,9 +235,7 @@ class ResidenceCheck:
     finding: Finding | None
     # An intra-district packet whose family named another school than the boundaries do.
     differs: bool = False
-    # An incoming family lives outside the district: no boundary holding its address is
-    # the ordinary answer, and staff review only an address inside several boundaries
-    # (as permits.services.submit_permit opens reviews).
+    # Staff must name the school (Permit.residence_needs_review, as submission decides).
     needs_review: bool = False
 
 
@@ -253,7 +251,4 @@ def residence_check(permit: Permit) -> ResidenceCheck:
         and permit.school_of_residence_id is not None
         and finding.school.pk != permit.school_of_residence_id
     )
-    needs_review = finding.needs_review and (
-        permit.kind != PermitKind.INTER_IN or finding.reason == ResidenceReview.Reason.SEVERAL
-    )
-    return ResidenceCheck(finding, differs, needs_review)
+    return ResidenceCheck(finding, differs, permit.residence_needs_review(finding))

@@ -54,7 +54,7 @@ def live_at(family: Family, address: dict, *, since=None, by=None) -> Residence:
     return record_residence(
         family=family,
         address=standard,
-        entered=standard.entered_text(),
+        entered=", ".join(address[part] for part in ("street", "unit", "city", "postal_code") if address.get(part)),
         since=since or timezone.localdate(),
         by=by,
     )

@@ -31,23 +31,19 @@ class Command(BaseCommand):
             data = file.read_bytes()
         except OSError as error:
             raise CommandError(f"Cannot read {file}: {error.strerror}.") from None
-        common = {
-            "name": file.name,
-            "effective_year": year,
-            "by_name": f"{getpass.getuser()} on {socket.gethostname()}",
-        }
+        span = imports.parse_grade_span(grades or "")
+        if kind == BoundaryImport.Kind.AREAS and span is None:
+            raise CommandError('Attendance areas need --grades, a grade span such as "K-5" or "9-12".')
         try:
-            if kind == BoundaryImport.Kind.AREAS:
-                span = imports.parse_grade_span(grades or "")
-                if span is None:
-                    raise CommandError('Attendance areas need --grades, a grade span such as "K-5" or "9-12".')
-                source = imports.import_areas(
-                    data, grade_low=span[0], grade_high=span[1], school_field=school_field, **common
-                )
-            elif kind == BoundaryImport.Kind.STREET_RANGES:
-                source = imports.import_street_ranges(data, **common)
-            else:
-                source = imports.import_address_points(data, **common)
+            source = imports.import_file(
+                kind,
+                data,
+                name=file.name,
+                effective_year=year,
+                grades=span,
+                school_field=school_field,
+                by_name=f"{getpass.getuser()} on {socket.gethostname()}",
+            )
         except imports.ImportRefused as refused:
             for problem in refused.problems:
                 self.stderr.write(str(problem))
