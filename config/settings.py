@@ -57,6 +57,7 @@ INSTALLED_APPS = [
     "permits",
     "reviews",
     "notifications",
+    "enrollment",
     "demo",
 ]
 

@@ -52,7 +52,7 @@ def letter_html(letter: Letter) -> str:
         context = {
             **event_context(letter.event),
             "letter": letter,
-            "logo": _logo_data_uri(district),
+            "logo": logo_data_uri(district),
             "family": permit.family,
             "guardians": list(permit.family.guardians.filter(is_active=True)),
             "school": permit.placed_school or permit.requested_school,
@@ -61,7 +61,7 @@ def letter_html(letter: Letter) -> str:
         return render_to_string(f"letters/{letter.kind}.html", context)
 
 
-def _logo_data_uri(district: District) -> str:
+def logo_data_uri(district: District) -> str:
     if not district.logo:
         return ""
     with district.logo.open("rb") as f:
