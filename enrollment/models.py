@@ -61,7 +61,7 @@ class Cycle(models.Model):
     late_applications = models.BooleanField(
         _("accept late applications"),
         default=False,
-        help_text=_("Placed after every on-time applicant of the same priority, until the second round closes."),
+        help_text=_("Placed after every on-time applicant of the same priority; accepted until the drawing."),
     )
     waitlist_answer_days = models.PositiveSmallIntegerField(
         _("days a family has to answer a waitlist offer"), default=5
@@ -118,8 +118,8 @@ class Cycle(models.Model):
         return self.applications_open_on <= day <= self.applications_close_on
 
     def accepts_late_on(self, day: date) -> bool:
-        last = self.second_round_close_on or self.applications_close_on
-        return self.late_applications and self.applications_close_on < day <= last
+        # Until the drawing; the freeze, which comes first, closes them for the round.
+        return self.late_applications and self.applications_close_on < day < self.lottery_on
 
     def class_of(self, priority: str) -> int:
         return self.priority_order.index(priority)

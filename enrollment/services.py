@@ -70,7 +70,9 @@ def application_window(cycle: Cycle, today: date) -> bool:
     the deadline, with its date, is the family's answer."""
     if today < cycle.applications_open_on:
         raise EnrollmentError(_("Applications open on %(day)s.") % {"day": _day(cycle.applications_open_on)})
-    if cycle.is_open_on(today) and not cycle.rounds.exists():
+    if cycle.rounds.exists():  # frozen for the drawing
+        raise EnrollmentError(_("Applications closed on %(day)s.") % {"day": _day(cycle.applications_close_on)})
+    if cycle.is_open_on(today):
         return False
     if cycle.accepts_late_on(today):
         return True
