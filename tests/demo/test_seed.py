@@ -49,6 +49,7 @@ def test_seed_demo_records_each_familys_address_where_the_lookup_places_it(db):
         assert {name: (f.school.code, f.how) for name, f in found.items()} == {
             "Avery": ("LIN", lookup.AREA_RULE),
             "Jordan": ("PVH", lookup.AREA_RULE),
+            "Noah": ("LIN", lookup.AREA_RULE),
         }
         # The Garcías live in another district: no Valle Verde school is theirs.
         home = garcias.residences.get()
@@ -69,3 +70,16 @@ def test_seed_demo_records_each_familys_address_where_the_lookup_places_it(db):
             assert finding.school == permit.school_of_residence
             placed += 1
     assert (placed, reviewed) == (2, 1)
+
+
+def test_seed_demo_opens_next_years_enrollment_with_a_resident_and_a_boundary_case(db):
+    from enrollment.models import Application, PriorityClaim
+
+    call_command("seed_demo")
+    noah = Application.objects.get(student__legal_first_name="Noah")
+    camila = Application.objects.get(student__legal_first_name="Camila")
+    # The Lees live in Lincoln's area: residence is verified by the lookup. The Ortiz
+    # lot is on the line: the claim waits for staff on the priority queue.
+    assert [(c.kind, c.school.code, c.status) for c in noah.claims.all()] == [("resident", "LIN", "verified")]
+    assert camila.claims.get().status == PriorityClaim.Status.CLAIMED
+    assert noah.cycle.commitment and noah.cycle.is_open_on(noah.submitted_at.date())

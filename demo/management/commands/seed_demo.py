@@ -31,6 +31,7 @@ from reviews import services as reviews
 from reviews.models import Role, StaffRole
 
 from ...boundaries import import_demo_boundaries
+from ...enrollment import seed_enrollment
 from ...samples import sample_pdf
 
 PASSWORD = "demo-portal-2026"
@@ -302,6 +303,9 @@ class Command(BaseCommand):
             school_of_residence=schools["LIN"],
             requested_school=schools["ROO"],
         )
+        # Next year's open enrollment, open today: a Lee and an Ortiz kindergartener apply
+        # (the Lees live in Lincoln's area; the Ortiz lot waits for staff to place it).
+        seed_enrollment(school_year=upcoming, schools=schools, families=[lee, ortiz])
 
     def family(self, email, first, last, language, *, address) -> Family:
         street, city, postal_code = address
