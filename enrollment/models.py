@@ -10,6 +10,7 @@ from datetime import date
 
 from django.conf import settings
 from django.contrib.postgres.fields import ArrayField
+from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
@@ -102,9 +103,23 @@ class Cycle(models.Model):
     class Meta:
         ordering = ["-applications_open_on"]
         verbose_name = _("open-enrollment cycle")
+        constraints = [
+            # Pupils living in a school's attendance area are never displaced by transfers
+            # (EC 35160.5(b)): residence is always the first priority class.
+            models.CheckConstraint(condition=Q(priority_order__0=Priority.RESIDENT), name="residents_come_first"),
+        ]
 
     def __str__(self):
         return f"{self.school_year} open enrollment"
+
+    def clean(self):
+        if not self.priority_order or self.priority_order[0] != Priority.RESIDENT:
+            raise ValidationError(
+                {"priority_order": _("Residents of the attendance area come first (EC 35160.5(b)).")},
+                code="residents_first",
+            )
+        if len(set(self.priority_order)) != len(self.priority_order):
+            raise ValidationError({"priority_order": _("Each priority appears once.")}, code="repeated_priority")
 
     @property
     def intro(self) -> str:

@@ -4,6 +4,7 @@ The data model has nothing that could feed one into the lottery."""
 import dataclasses
 import re
 
+import pytest
 from django.apps import apps
 
 from applicants.models import Student
@@ -46,3 +47,17 @@ def test_the_export_carries_no_name_birth_date_or_address(alice, sofia, lincoln_
     assert set(applicant) == {"applicant", "lottery_id", "choices", "priority", "tier", "late"}
     text = repr(records)
     assert "Sofia" not in text and "Garcia" not in text and str(sofia.date_of_birth) not in text
+
+
+def test_residents_of_the_attendance_area_always_come_first(cycle):
+    from django.core.exceptions import ValidationError
+    from django.db import IntegrityError, transaction
+
+    cycle.priority_order = ["sibling", "resident"]
+    with pytest.raises(ValidationError, match="Residents"):
+        cycle.full_clean()
+    with pytest.raises(IntegrityError), transaction.atomic():
+        cycle.save()
+    cycle.priority_order = ["resident", "sibling", "sibling"]
+    with pytest.raises(ValidationError, match="once"):
+        cycle.full_clean()
