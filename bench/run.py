@@ -33,6 +33,7 @@ BENCHMARKS = {
     "pages": "bench.pages",
     "load": "bench.load",
     "boundaries": "bench.boundaries",
+    "enrollment": "bench.enrollment",
 }
 
 

@@ -21,13 +21,18 @@ it is unplaced, and ranking schools truthfully is each family's best strategy.
 Reserves (socio-economic integration by neighbourhood tier, never by race): a program
 may hold `reserved` of its seats for students of the reserved tiers. Its seats are
 filled in the recorded `precedence`: "open_first" fills the open seats by key among
-everyone, then the reserved seats by key among the reserved tiers; "reserved_first"
-the other way round. A reserved seat that no reserved-tier student wants goes to the
-next student by key (a soft reserve: no seat is wasted).
+everyone, then the reserved seats; "reserved_first" the other way round. A reserve
+never overrides a priority: a reserved seat goes to the best priority class present,
+and within it to a reserved-tier student first, by key (so a resident of the area is
+never displaced by a reserve, EC 35160.5(b)); a reserved seat no reserved-tier student
+of that class wants goes to the next student by key (a soft reserve: no seat is
+wasted). Each seat has its own strict order of students (slot-specific priorities), so
+the choice is substitutable and deferred acceptance stays stable and strategy-proof
+(Echenique and Yenmez, 2015).
 """
 
 import heapq
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 
 OPEN_FIRST = "open_first"
@@ -102,7 +107,7 @@ def match(
             seats = programs[pid].seats
             if pid in reserving:
                 rejected = _propose_with_reserve(
-                    held[pid], (key, i), programs[pid], applicants, reserve_tiers, precedence
+                    held[pid], (key, i), programs[pid], _TierView(applicants, reserve_tiers), precedence, 2 * n
                 )
             else:
                 heap = held[pid]
@@ -144,10 +149,11 @@ def choose(
     program: Program,
     is_reserved_tier: Sequence[bool],
     precedence: str,
+    class_of: Callable[[int], int] = lambda key: 0,
 ) -> tuple[list[tuple[int, int]], list[tuple[int, int]]]:
     """A reserve program's choice among (key, index) candidates: (chosen, rejected).
-    Open seats take the best keys of all; reserved seats the best keys of the reserved
-    tiers, then (soft reserve) the best keys of whoever is left."""
+    Open seats take the best keys of all; a reserved seat takes, within the best
+    priority class left (`class_of(key)`), a reserved-tier student first, by key."""
     pool = sorted(candidates)
     open_seats = program.seats - program.reserved
     chosen: list[tuple[int, int]] = []
@@ -158,11 +164,12 @@ def choose(
         chosen.extend(taken)
 
     def take_reserved(count: int) -> None:
-        picked = [c for c in pool if is_reserved_tier[c[1]]][:count]
-        for c in picked:
+        # The reserved seats' own order: (class, not in a reserved tier, key).
+        ordered = sorted(pool, key=lambda c: (class_of(c[0]), not is_reserved_tier[c[1]], c[0]))
+        taken = ordered[:count]
+        for c in taken:
             pool.remove(c)
-        chosen.extend(picked)
-        take_open(count - len(picked))
+        chosen.extend(taken)
 
     if precedence == OPEN_FIRST:
         take_open(open_seats)
@@ -173,10 +180,10 @@ def choose(
     return chosen, pool
 
 
-def _propose_with_reserve(held, proposal, program, applicants, reserve_tiers, precedence):
-    """Add a proposal to a reserve program; return the index of the one rejected (or None)."""
-    tiers = _TierView(applicants, reserve_tiers)
-    chosen, rejected = choose(held + [proposal], program, tiers, precedence)
+def _propose_with_reserve(held, proposal, program, tiers, precedence, block):
+    """Add a proposal to a reserve program; return the index of the one rejected (or
+    None). A key is class * block + (late, rank): its class is key // block."""
+    chosen, rejected = choose(held + [proposal], program, tiers, precedence, lambda key: key // block)
     held[:] = chosen
     return rejected[0][1] if rejected else None
 

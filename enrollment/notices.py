@@ -11,6 +11,7 @@ import hashlib
 import uuid
 from dataclasses import dataclass
 
+from django.conf import settings
 from django.core.files.base import ContentFile
 from django.db import transaction
 from django.template.loader import render_to_string
@@ -115,6 +116,7 @@ def letter_html(letter: OfferLetter) -> str:
                 **event_context(letter.event),
                 "letter": letter,
                 "logo": logo_data_uri(district),
+                "site_url": settings.SITE_URL,
                 "family": letter.application.family,
                 "guardians": list(letter.application.family.guardians.filter(is_active=True)),
             },
