@@ -14,4 +14,7 @@ urlpatterns = [
     path("", include("applicants.urls")),
     path("", include("permits.urls")),
     path("", include("reviews.urls")),
+    path("enrollment/", include("enrollment.urls")),
+    path("enrollment/", include("enrollment.record_urls")),
+    path("staff/enrollment/", include("enrollment.staff_urls")),
 ]

@@ -7,6 +7,7 @@ lock, so two answers at once never give one seat twice.
 """
 
 import re
+import secrets
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
@@ -20,7 +21,7 @@ from django.utils.translation import gettext as _
 from applicants.models import Student, User
 from boundaries.services import school_of_residence
 
-from . import lottery
+from . import lottery, simulation
 from .models import (
     CLAIMABLE,
     Application,
@@ -33,6 +34,7 @@ from .models import (
     PriorityClaim,
     Program,
     Round,
+    Simulation,
     WaitlistEntry,
 )
 from .signals import event_recorded
@@ -378,6 +380,17 @@ def _record_result(drawing: Round, derived: lottery.Derived) -> None:
     Placement.objects.bulk_create(placements, batch_size=1000)
     Offer.objects.bulk_create(offers, batch_size=1000)
     WaitlistEntry.objects.bulk_create(entries, batch_size=1000)
+
+
+def run_simulation(*, round_id: int, runs: int, by: User) -> Simulation:
+    """Trial runs on the frozen export, before the drawing, with seeds that can never be
+    the official one (enrollment.simulation); kept with their salt, which with the export
+    repeats the same trial seeds."""
+    drawing = Round.objects.get(pk=round_id)
+    if drawing.has_run:
+        raise EnrollmentError(_("The lottery has run: trial runs are for before the drawing."))
+    summary = simulation.simulate(drawing.export.encode("ascii"), runs, salt=secrets.token_hex(8))
+    return Simulation.objects.create(round=drawing, runs=runs, summary=summary, created_by=by)
 
 
 @transaction.atomic

@@ -33,6 +33,11 @@ ACTIONS: dict[str, set[str]] = {
     "reports": {Role.DIRECTOR, Role.DISTRICT_ADMIN},
     "letters": {Role.DIRECTOR},
     "audit": {Role.DIRECTOR},
+    # Open enrollment (enrollment.staff_views): see the desk and verify claimed priorities;
+    # the drawing itself (commitment, freeze, trial runs, the run, publication) is for
+    # those who answer to the board for it.
+    "enrollment": {Role.TECHNICIAN, Role.DIRECTOR, Role.DISTRICT_ADMIN},
+    "lottery": {Role.DIRECTOR, Role.DISTRICT_ADMIN},
 }
 
 
@@ -100,6 +105,9 @@ STAFF_MENU: tuple[MenuEntry, ...] = (
     MenuEntry("staff_periodic_review", _("Periodic review"), "site_review"),
     # Addresses the boundary lookup could not place: the district-wide roles decide.
     MenuEntry("staff_addresses", _("Addresses"), "work"),
+    # enrollment.staff_urls; named by string only, since the staff desk sits below open
+    # enrollment and never imports it.
+    MenuEntry("staff_enrollment", _("Open enrollment"), "enrollment"),
     MenuEntry("staff_compliance", _("Deadlines"), "reports"),
     MenuEntry("staff_reports", _("Reports"), "reports"),
     MenuEntry("letter_list", _("Letters"), "letters"),
