@@ -390,3 +390,16 @@ def test_the_result_is_not_there_before_the_run(diana, applied):
 
 def test_an_unknown_year_has_no_record(district):
     assert Client().get("/enrollment/2031-32/lottery/").status_code == 404
+
+
+# Every staff route of open enrollment with an id (tests/permits/test_views.py holds every
+# id route to a table); each is refused to a parent (404) and to a site administrator (403).
+STAFF_ENROLLMENT_OBJECT_OF = {
+    "staff_enrollment_commit": "cycle",
+    "staff_enrollment_freeze": "cycle",
+    "staff_enrollment_freeze_record": "round",
+    "staff_enrollment_simulate": "round",
+    "staff_enrollment_run": "round",
+    "staff_enrollment_publish": "round",
+    "staff_enrollment_decide_claim": "claim",
+}

@@ -441,3 +441,27 @@ def test_the_dashboard_card_reads_a_constant_number_of_queries(alice, alice_clie
     small = count()
     StudentFactory.create_batch(3, family=alice.family)
     assert count() == small
+
+
+# Every family route of open enrollment with an id, and what the id names: another
+# family's object is a 404 (tests/permits/test_views.py holds every id route to a table).
+FAMILY_OBJECT_OF = {
+    "enrollment_application": "application",
+    "enrollment_application_withdraw": "application",
+    "enrollment_offer_accept": "offer",
+    "enrollment_offer_decline": "offer",
+}
+# Tours are public: any family may sign up (tested above), so no 404 to prove.
+PUBLIC_OBJECT_OF = {"enrollment_session_signup": "session"}
+
+
+@pytest.mark.parametrize("name", sorted(FAMILY_OBJECT_OF))
+def test_another_familys_enrollment_object_is_a_404(name, alice, sofia, lincoln_4, diana, bob_client):
+    application = apply(sofia, [lincoln_4], alice)
+    drawn(lincoln_4.cycle, diana)
+    objects = {"application": application.pk, "offer": Offer.objects.get(application=application).pk}
+    url = reverse(name, args=[objects[FAMILY_OBJECT_OF[name]]])
+    statuses = {bob_client.get(url).status_code, bob_client.post(url).status_code}
+    assert 404 in statuses and statuses <= {404, 405}
+    assert Offer.objects.get(application=application).status == Offer.Status.OFFERED
+    assert Application.objects.get(pk=application.pk).withdrawn_at is None

@@ -45,12 +45,15 @@ def alices_objects(draft_in):
 
 
 def test_every_url_with_an_id_is_covered_by_an_access_test():
+    from ..enrollment.test_staff_views import STAFF_ENROLLMENT_OBJECT_OF
+    from ..enrollment.test_views import FAMILY_OBJECT_OF, PUBLIC_OBJECT_OF
     from ..notifications.test_letters import LETTER_OBJECT_OF
     from ..reviews.test_access import STAFF_OBJECT_OF
     from ..reviews.test_residence_reviews import ADDRESS_OBJECT_OF
 
     # A new view with an id must be added to one of the tables, and so to the tests.
     tables = set(OBJECT_OF) | set(STAFF_OBJECT_OF) | set(LETTER_OBJECT_OF) | set(ADDRESS_OBJECT_OF)
+    tables |= set(FAMILY_OBJECT_OF) | set(PUBLIC_OBJECT_OF) | set(STAFF_ENROLLMENT_OBJECT_OF)
     assert pk_url_names() == tables
 
 

@@ -74,6 +74,14 @@ OBJECT_UNDER = {
     "family/documents/<int:pk>/": "document",
     "family/letters/<int:pk>/": "letter",
     "family/students/<int:pk>/": "student",
+    # Open enrollment's objects are district-wide: a site administrator is refused (403)
+    # before any lookup, for any id (world() names none).
+    "staff/enrollment/cycles/<int:pk>/": "enrollment",
+    "staff/enrollment/rounds/<int:pk>/": "enrollment",
+    "staff/enrollment/claims/<int:pk>/": "enrollment",
+    "enrollment/sessions/<int:pk>/": "session",
+    "enrollment/applications/<int:pk>/": "application",
+    "enrollment/offers/<int:pk>/": "offer",
 }
 MISSING = 999_999  # an id no object has
 
@@ -157,6 +165,7 @@ def world(alice, bob, sam, tina, diana, school_a, school_b, school_year):
             "letter": letter.pk,
             "batch": batch.pk,
             "student": permit.student_id,
+            "enrollment": MISSING,
         }
 
     return SimpleNamespace(
