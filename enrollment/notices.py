@@ -7,17 +7,14 @@ family's language through the outbox, and marks the event done. Safe to run twic
 the sweeper (tasks.sweep_enrollment_events_task) finds what a lost message left.
 """
 
-import hashlib
-import uuid
 from dataclasses import dataclass
 
 from django.conf import settings
-from django.core.files.base import ContentFile
 from django.db import transaction
 from django.template.loader import render_to_string
 from django.utils import timezone, translation
 
-from notifications.letters import logo_data_uri
+from notifications.letters import keep_as_issued, logo_data_uri
 from outbox.emails import queue_email
 from permits import clock
 from permits.models import District
@@ -133,12 +130,5 @@ def render_offer_letter(letter_id: int) -> OfferLetter:
         )
         if letter.is_rendered:
             return letter
-        from notifications.pdf import html_to_pdf  # WeasyPrint only where letters are made
-
-        html = letter_html(letter)
-        pdf = html_to_pdf(html)
-        letter.html, letter.sha256 = html, hashlib.sha256(pdf).hexdigest()
-        letter.pdf.save(f"enrollment/{letter.application_id}/{uuid.uuid4().hex}.pdf", ContentFile(pdf), save=False)
-        letter.rendered_at = timezone.now()
-        letter.save(update_fields=["html", "sha256", "pdf", "rendered_at"])
+        keep_as_issued(letter, letter_html(letter), folder=f"enrollment/{letter.application_id}")
     return letter

@@ -2,7 +2,8 @@
 
 from dataclasses import dataclass, field
 
-from django.db.models import Q
+from django.db.models import Count, OuterRef, Q, Subquery
+from django.db.models.functions import Coalesce
 
 from permits import clock
 
@@ -56,28 +57,33 @@ def result_of(application: Application) -> Result:
     offers = {}
     for offer in application.offers.order_by("made_at", "pk"):
         offers[offer.program_id] = offer  # the latest offer at each program
-    entries = {e.program_id: e for e in application.waitlist_entries.filter(status=WaitlistEntry.Status.WAITING)}
+    positions = waitlist_positions(application)
     cycle = application.cycle
     rows = []
     for choice in choices:
-        entry = entries.get(choice.program_id)
         rows.append(
             ChoiceResult(
                 rank=choice.rank,
                 program=choice.program,
                 priority=_priority_label(cycle, placement.classes.get(choice.program.code)),
                 offer=offers.get(choice.program_id),
-                waitlist_position=waitlist_position(entry) if entry else None,
+                waitlist_position=positions.get(choice.program_id),
             )
         )
     return Result(True, number=placement.number, choices=rows)
 
 
-def waitlist_position(entry: WaitlistEntry) -> int:
-    """1 for the first in line among those still waiting, in (class, late, number) order."""
-    ahead = WaitlistEntry.objects.filter(program=entry.program_id, status=WaitlistEntry.Status.WAITING).filter(
-        Q(priority_class__lt=entry.priority_class)
-        | Q(priority_class=entry.priority_class, late__lt=entry.late)
-        | Q(priority_class=entry.priority_class, late=entry.late, number__lt=entry.number)
+def waitlist_positions(application: Application) -> dict[int, int]:
+    """Program id -> the application's place in line there (1 = next), among those still
+    waiting, in (class, late, number) order: one query however many waitlists."""
+    waiting = WaitlistEntry.objects.filter(program=OuterRef("program"), status=WaitlistEntry.Status.WAITING)
+    ahead = waiting.filter(
+        Q(priority_class__lt=OuterRef("priority_class"))
+        | Q(priority_class=OuterRef("priority_class"), late__lt=OuterRef("late"))
+        | Q(priority_class=OuterRef("priority_class"), late=OuterRef("late"), number__lt=OuterRef("number"))
     )
-    return ahead.count() + 1
+    counted = ahead.order_by().values("program").annotate(n=Count("pk")).values("n")
+    entries = application.waitlist_entries.filter(status=WaitlistEntry.Status.WAITING).annotate(
+        ahead=Coalesce(Subquery(counted), 0)
+    )
+    return {program_id: ahead + 1 for program_id, ahead in entries.values_list("program_id", "ahead")}

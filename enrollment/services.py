@@ -13,7 +13,6 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 
 from django.db import transaction
-from django.db.models import Count, Q
 from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.translation import gettext as _
@@ -535,9 +534,3 @@ def fill_from_waitlist(*, program_id: int, today: date) -> list[Offer]:
         made.append(offer)
         free -= 1
     return made
-
-
-def programs_with_counts(cycle: Cycle):
-    return cycle.programs.select_related("school").annotate(
-        applicants=Count("choices", filter=Q(choices__application__withdrawn_at__isnull=True), distinct=True)
-    )

@@ -132,19 +132,13 @@ def _median_cutoff(cutoffs: list[tuple | None]) -> dict | None:
 
 
 def _distribution(values: list[float]) -> dict[str, float]:
+    # Twenty quantiles by linear interpolation (numpy's default): the first is the 5th
+    # percentile, the last the 95th. One run has no spread: every figure is that run's.
+    cuts = statistics.quantiles(values, n=20, method="inclusive") if len(values) > 1 else values * 19
     return {
         "min": min(values),
-        "p5": _percentile(values, 5),
+        "p5": cuts[0],
         "median": statistics.median(values),
-        "p95": _percentile(values, 95),
+        "p95": cuts[-1],
         "max": max(values),
     }
-
-
-def _percentile(values: list[float], pct: float) -> float:
-    """Linear interpolation between closest ranks (numpy's default)."""
-    ordered = sorted(values)
-    rank = (len(ordered) - 1) * pct / 100
-    low = int(rank)
-    high = min(low + 1, len(ordered) - 1)
-    return ordered[low] + (ordered[high] - ordered[low]) * (rank - low)

@@ -88,15 +88,21 @@ def render_letter(letter_id: int) -> Letter:
         )
         if letter.is_rendered:
             return letter
-        # WeasyPrint is loaded only where letters are rendered (the worker that
-        # handles events), never by web processes.
-        from .pdf import html_to_pdf
-
-        html = letter_html(letter)
-        pdf = html_to_pdf(html)
-        letter.html = html
-        letter.sha256 = hashlib.sha256(pdf).hexdigest()
-        letter.pdf.save(f"letters/{letter.permit_id}/{uuid.uuid4().hex}.pdf", ContentFile(pdf), save=False)
-        letter.rendered_at = timezone.now()
-        letter.save(update_fields=["html", "sha256", "pdf", "rendered_at"])
+        keep_as_issued(letter, letter_html(letter), folder=f"letters/{letter.permit_id}")
     return letter
+
+
+def keep_as_issued(letter, html: str, *, folder: str) -> None:
+    """Render a letter's HTML to PDF and keep both with the PDF's SHA-256, on any letter
+    model with html, pdf, sha256 and rendered_at (a permit's, an enrollment offer's).
+    The caller holds the letter's row lock."""
+    # WeasyPrint is loaded only where letters are rendered (the worker that handles
+    # events), never by web processes.
+    from .pdf import html_to_pdf
+
+    pdf = html_to_pdf(html)
+    letter.html = html
+    letter.sha256 = hashlib.sha256(pdf).hexdigest()
+    letter.pdf.save(f"{folder}/{uuid.uuid4().hex}.pdf", ContentFile(pdf), save=False)
+    letter.rendered_at = timezone.now()
+    letter.save(update_fields=["html", "sha256", "pdf", "rendered_at"])

@@ -9,11 +9,10 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from applicants.models import Grade
-from enrollment import services
 from enrollment.models import Application, Cycle, Offer, PriorityClaim, Program
 from permits import clock
 
-from ..enrollment.conftest import DIGITS, SECRET, after_deadline, committed
+from ..enrollment.conftest import drawn
 from ..factories import PASSWORD
 from .conftest import AccessibilityAudit, button, field, link, log_in, spanish
 
@@ -35,14 +34,6 @@ def cycle(school_year, school_a, school_b) -> Cycle:
     for school in (school_a, school_b):
         Program.objects.create(cycle=cycle, school=school, grade=Grade.G4, seats=1, code=f"{school.code}-4")
     return cycle
-
-
-def draw_and_publish(cycle, by) -> None:
-    """What the district does at the deadline and on the drawing's day."""
-    committed(cycle)
-    drawing = services.freeze_applications(cycle_id=cycle.pk, by=by, today=after_deadline(cycle))
-    services.run_lottery(round_id=drawing.pk, secret=SECRET, digits=DIGITS, observers="PTA president", by=by)
-    services.publish_results(round_id=drawing.pk, by=by)
 
 
 def test_a_family_applies_then_reads_its_number_and_accepts_its_seat(page: Page, alice, sofia, cycle, diana):
@@ -69,7 +60,7 @@ def test_a_family_applies_then_reads_its_number_and_accepts_its_seat(page: Page,
     application = Application.objects.get(student=sofia)
     assert application.claims.get().status == PriorityClaim.Status.CLAIMED
 
-    draw_and_publish(cycle, diana)
+    drawn(cycle, diana)
     page.reload()
 
     number = application.placements.get().number

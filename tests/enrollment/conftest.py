@@ -2,13 +2,13 @@
 at Lincoln (school A) and Roosevelt (school B), for Sofia (Alice's daughter, grade 4)
 and Ben (Bob's son, grade 4)."""
 
-from datetime import timedelta
+from datetime import date, timedelta
 
 import pytest
 
 from applicants.models import Grade
-from enrollment import lottery
-from enrollment.models import Cycle, Program
+from enrollment import lottery, services
+from enrollment.models import Application, Cycle, Program, Round
 from permits import clock
 
 # The district's secret for the tests' drawings; its SHA-256 is the cycle's commitment.
@@ -50,9 +50,27 @@ def committed(cycle: Cycle) -> Cycle:
     return cycle
 
 
-def after_deadline(cycle: Cycle) -> "date":  # noqa: F821
+def after_deadline(cycle: Cycle) -> date:
     """The first day after the application window."""
     return cycle.applications_close_on + timedelta(days=1)
+
+
+def apply(student, programs, by, **kwargs) -> Application:
+    """The family applies today, ranking `programs` in order."""
+    return services.submit_application(
+        cycle=programs[0].cycle, student=student, programs=programs, by=by, today=clock.today(), **kwargs
+    )
+
+
+def drawn(cycle: Cycle, by) -> Round:
+    """What the district does at the deadline and on the drawing's day: commit, freeze,
+    run with the tests' secret and digits, publish."""
+    committed(cycle)
+    drawing = services.freeze_applications(cycle_id=cycle.pk, by=by, today=after_deadline(cycle))
+    services.run_lottery(round_id=drawing.pk, secret=SECRET, digits=DIGITS, observers="PTA president", by=by)
+    services.publish_results(round_id=drawing.pk, by=by)
+    drawing.refresh_from_db()
+    return drawing
 
 
 @pytest.fixture

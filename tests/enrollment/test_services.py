@@ -5,22 +5,7 @@ from enrollment.models import EnrollmentEvent, Offer, PriorityClaim, Program, Ro
 from enrollment.services import Claim, EnrollmentError
 from permits import clock
 
-from .conftest import DIGITS, SECRET, after_deadline, committed
-
-
-def apply(student, programs, by, **kwargs):
-    return services.submit_application(
-        cycle=programs[0].cycle, student=student, programs=programs, by=by, today=clock.today(), **kwargs
-    )
-
-
-def drawn(cycle, by):
-    committed(cycle)
-    drawing = services.freeze_applications(cycle_id=cycle.pk, by=by, today=after_deadline(cycle))
-    services.run_lottery(round_id=drawing.pk, secret=SECRET, digits=DIGITS, observers="PTA president", by=by)
-    services.publish_results(round_id=drawing.pk, by=by)
-    drawing.refresh_from_db()
-    return drawing
+from .conftest import DIGITS, SECRET, after_deadline, apply, committed, drawn
 
 
 def test_the_lottery_places_one_student_per_seat_and_waitlists_the_other(

@@ -20,26 +20,12 @@ from permits import clock
 
 from ..conftest import login
 from ..factories import StudentFactory
-from .conftest import DIGITS, SECRET, after_deadline, committed
+from .conftest import after_deadline, apply, committed, drawn
 
 
 def text_of(response) -> str:
     """The page's words, one space between them and between elements."""
     return html.unescape(" ".join(re.sub(r"<[^>]+>", " ", response.text).split()))
-
-
-def apply(student, programs, by, **kwargs) -> Application:
-    return services.submit_application(
-        cycle=programs[0].cycle, student=student, programs=programs, by=by, today=clock.today(), **kwargs
-    )
-
-
-def drawn(cycle, by):
-    committed(cycle)
-    drawing = services.freeze_applications(cycle_id=cycle.pk, by=by, today=after_deadline(cycle))
-    services.run_lottery(round_id=drawing.pk, secret=SECRET, digits=DIGITS, observers="PTA president", by=by)
-    services.publish_results(round_id=drawing.pk, by=by)
-    return drawing
 
 
 def close_window(cycle):
@@ -315,9 +301,9 @@ def test_the_application_page_reads_a_bounded_number_of_queries(
 ):
     _placed, waiting = results
     client = client_of(waiting, alice_client, bob_client)
-    # The session and user (3), the result (6, one of them per school waited for: at
-    # most cycle.max_choices), claims, status words, freeze and window (5), the district.
-    with django_assert_max_num_queries(15):
+    # The session and user (3), the result (placement, choices, offers and every
+    # waitlist place in one query), claims, status words, freeze and window, the district.
+    with django_assert_max_num_queries(14):
         assert client.get(reverse("enrollment_application", args=[waiting.pk])).status_code == 200
 
 
