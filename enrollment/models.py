@@ -16,6 +16,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from applicants.models import Family, Grade, Residence, Student
 from boundaries.models import School
@@ -274,9 +275,10 @@ class PriorityClaim(models.Model):
     portal (residence, from the boundary lookup). Only a verified claim is applied."""
 
     class Status(models.TextChoices):
-        CLAIMED = "claimed", _("Waiting for verification")
-        VERIFIED = "verified", _("Verified")
-        REJECTED = "rejected", _("Not verified")
+        # In context: Spanish agrees these with "la prioridad" (feminine).
+        CLAIMED = "claimed", pgettext_lazy("priority claim", "Waiting for verification")
+        VERIFIED = "verified", pgettext_lazy("priority claim", "Verified")
+        REJECTED = "rejected", pgettext_lazy("priority claim", "Not verified")
 
     application = models.ForeignKey(Application, on_delete=models.CASCADE, related_name="claims")
     school = models.ForeignKey(School, on_delete=models.PROTECT, related_name="+")
@@ -375,11 +377,12 @@ class Offer(models.Model):
         CORRECTION = "correction", _("By correction")
 
     class Status(models.TextChoices):
-        OFFERED = "offered", _("Waiting for your answer")
-        ACCEPTED = "accepted", _("Accepted")
-        DECLINED = "declined", _("Declined")
-        EXPIRED = "expired", _("Not answered in time")
-        RELEASED = "released", _("Given up for a higher choice")
+        # In context: Spanish agrees these with "la oferta" (feminine, singular).
+        OFFERED = "offered", pgettext_lazy("offer", "Waiting for your answer")
+        ACCEPTED = "accepted", pgettext_lazy("offer", "Accepted")
+        DECLINED = "declined", pgettext_lazy("offer", "Declined")
+        EXPIRED = "expired", pgettext_lazy("offer", "Not answered in time")
+        RELEASED = "released", pgettext_lazy("offer", "Given up for a higher choice")
 
     LIVE = (Status.OFFERED, Status.ACCEPTED)  # holding a seat
 
