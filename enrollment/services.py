@@ -13,9 +13,12 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 
 from django.db import transaction
+from django.db.models import Sum
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from applicants.models import Student, User
 from boundaries.services import school_of_residence
@@ -27,12 +30,14 @@ from .models import (
     Choice,
     Cycle,
     EnrollmentEvent,
+    InfoSession,
     Offer,
     Placement,
     Priority,
     PriorityClaim,
     Program,
     Round,
+    SessionSignup,
     Simulation,
     WaitlistEntry,
 )
@@ -66,18 +71,21 @@ def _day(day: date) -> str:
     return date_format(day, "DATE_FORMAT")
 
 
-def application_window(cycle: Cycle, today: date) -> bool:
-    """Whether an application made today is late. Raises when none is accepted:
-    the deadline, with its date, is the family's answer."""
+def application_window(cycle: Cycle, today: date, application: Application | None = None) -> bool:
+    """Whether an application made (or changed) today is late. Raises when none is
+    accepted, with the date the family needs: before the window, after the deadline
+    (or, where late applications are accepted, for changing an on-time one), or once
+    the applications are frozen for the drawing."""
     if today < cycle.applications_open_on:
         raise EnrollmentError(_("Applications open on %(day)s.") % {"day": _day(cycle.applications_open_on)})
+    closed = EnrollmentError(_("Applications closed on %(day)s.") % {"day": _day(cycle.applications_close_on)})
     if cycle.rounds.exists():  # frozen for the drawing
-        raise EnrollmentError(_("Applications closed on %(day)s.") % {"day": _day(cycle.applications_close_on)})
+        raise closed
     if cycle.is_open_on(today):
         return False
-    if cycle.accepts_late_on(today):
+    if cycle.accepts_late_on(today) and (application is None or application.late):
         return True
-    raise EnrollmentError(_("Applications closed on %(day)s.") % {"day": _day(cycle.applications_close_on)})
+    raise closed
 
 
 def _check_choices(cycle: Cycle, student: Student, programs: Sequence[Program]) -> None:
@@ -112,25 +120,27 @@ def submit_application(
     choice first, and the priorities claimed with their evidence. Editable until the
     deadline; a receipt each time."""
     cycle = Cycle.objects.select_for_update().get(pk=cycle.pk)  # serialises against the freeze
-    late = application_window(cycle, today)
+    application = Application.objects.select_for_update().filter(cycle=cycle, student=student).first()
+    late = application_window(cycle, today, application)
     _check_choices(cycle, student, programs)
     chosen_schools = {p.school_id for p in programs}
     for claim in claims:
         if claim.kind not in CLAIMABLE or claim.school_id not in chosen_schools:
             raise EnrollmentError(_("A priority can be claimed only at a school you rank."))
-    application = Application.objects.select_for_update().filter(cycle=cycle, student=student).first()
+    if len({(c.school_id, c.kind) for c in claims}) != len(claims):
+        raise EnrollmentError(_("Claim each priority once per school."))
     if application is not None and application.is_withdrawn:
         application.withdrawn_at = None
     created = application is None
     if created:
         application = Application(cycle=cycle, family=student.family, student=student, submitted_by=by, late=late)
         application.lottery_id = application.public_id
-    elif late and not application.late:
-        raise EnrollmentError(_("Applications closed on %(day)s.") % {"day": _day(cycle.applications_close_on)})
     if together_with is not None:
         if together_with.family_id != student.family_id or together_with.cycle_id != cycle.pk:
             raise EnrollmentError(_("Siblings apply together only within one family."))
         application.lottery_id = together_with.lottery_id
+    else:  # applying on its own (again): its own number
+        application.lottery_id = application.public_id
     application.residence = student.family.residences.first()
     application.updated_at = timezone.now()
     application.save()
@@ -218,6 +228,34 @@ def decide_claim(*, claim_id: int, verified: bool, by: User, note: str = "") -> 
     claim.decided_by, claim.decided_at, claim.note = by, timezone.now(), note
     claim.save(update_fields=["status", "decided_by", "decided_at", "note"])
     return claim
+
+
+# --- tours and information sessions --------------------------------------------------
+
+
+class AlreadySignedUp(EnrollmentError):
+    pass
+
+
+@transaction.atomic
+def sign_up_for_session(*, session_id: int, family, people: int) -> SessionSignup:
+    """A family's places at a tour or information session. Counted under the session's
+    row lock, so two families at once never take the same last places."""
+    session = InfoSession.objects.select_for_update().get(pk=session_id)
+    if session.starts_at <= timezone.now():
+        raise EnrollmentError(_("This session has already taken place."))
+    if SessionSignup.objects.filter(session=session, family=family).exists():
+        raise AlreadySignedUp(_("You are already signed up for this session."))
+    taken = session.signups.aggregate(n=Coalesce(Sum("people"), 0))["n"]
+    if taken + people > session.capacity:
+        left = max(session.capacity - taken, 0)
+        if not left:
+            raise EnrollmentError(_("This session is full."))
+        raise EnrollmentError(
+            ngettext("Only %(n)d place is left in this session.", "Only %(n)d places are left in this session.", left)
+            % {"n": left}
+        )
+    return SessionSignup.objects.create(session=session, family=family, people=people)
 
 
 # --- the drawing ------------------------------------------------------------------

@@ -3,7 +3,6 @@ application with its result, answering an offer, signing up for a tour."""
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_not_required
-from django.db import IntegrityError, transaction
 from django.db.models import Prefetch, Sum, prefetch_related_objects
 from django.db.models.functions import Coalesce
 from django.http import Http404, HttpRequest, HttpResponse
@@ -12,7 +11,6 @@ from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.translation import gettext as _
-from django.utils.translation import ngettext
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from applicants.access import family_of, get_student_for
@@ -96,58 +94,34 @@ def session_signup(request: HttpRequest, pk: int) -> HttpResponse:
     if not form.is_valid():
         messages.error(request, _("Choose how many people are coming, from 1 to 6."))
         return redirect(reverse("enrollment_cycle") + "#sessions")
-    people = form.cleaned_data["people"]
-    # Counted under the session's row lock, so that two families at once never take
-    # the same last places.
-    with transaction.atomic():
-        try:
-            session = InfoSession.objects.select_for_update().get(pk=pk)
-        except InfoSession.DoesNotExist:
-            raise Http404 from None
-        taken = session.signups.aggregate(n=Coalesce(Sum("people"), 0))["n"]
-        if session.starts_at <= timezone.now():
-            messages.error(request, _("This session has already taken place."))
-        elif SessionSignup.objects.filter(session=session, family=family).exists():
-            messages.info(request, _("You are already signed up for this session."))
-        elif taken + people > session.capacity:
-            left = max(session.capacity - taken, 0)
-            if left:
-                messages.error(
-                    request,
-                    ngettext(
-                        "Only %(n)d place is left in this session.", "Only %(n)d places are left in this session.", left
-                    )
-                    % {"n": left},
-                )
-            else:
-                messages.error(request, _("This session is full."))
-        else:
-            try:
-                with transaction.atomic():
-                    SessionSignup.objects.create(session=session, family=family, people=people)
-            except IntegrityError:  # the same family's second click, in another tab
-                messages.info(request, _("You are already signed up for this session."))
-            else:
-                messages.success(
-                    request,
-                    _("You are signed up for %(session)s on %(when)s.")
-                    % {
-                        "session": session.get_kind_display(),
-                        "when": date_format(timezone.localtime(session.starts_at), "DATETIME_FORMAT"),
-                    },
-                )
+    try:
+        signup = services.sign_up_for_session(session_id=pk, family=family, people=form.cleaned_data["people"])
+    except InfoSession.DoesNotExist:
+        raise Http404 from None
+    except services.AlreadySignedUp as already:
+        messages.info(request, str(already))
+    except EnrollmentError as error:
+        messages.error(request, str(error))
+    else:
+        session = signup.session
+        messages.success(
+            request,
+            _("You are signed up for %(session)s on %(when)s.")
+            % {
+                "session": session.get_kind_display(),
+                "when": date_format(timezone.localtime(session.starts_at), "DATETIME_FORMAT"),
+            },
+        )
     return redirect(reverse("enrollment_cycle") + "#sessions")
 
 
 def _closed(cycle: Cycle, application: Application | None) -> str:
     """Why the application cannot be made or changed today, or "" while it can (the
-    rules are services.submit_application's; this only says them before the form)."""
+    rule is services.application_window's; this only says it before the form)."""
     try:
-        late = services.application_window(cycle, clock.today())
+        services.application_window(cycle, clock.today(), application)
     except EnrollmentError as error:
         return str(error)
-    if late and application is not None and not application.late:
-        return _("Applications closed on %(day)s.") % {"day": date_format(cycle.applications_close_on, "DATE_FORMAT")}
     return ""
 
 

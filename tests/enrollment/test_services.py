@@ -270,3 +270,35 @@ def test_accepting_a_lower_choice_keeps_the_waitlists_of_higher_choices_only(
     services.accept_offer(offer_id=offer.pk, by=alice, today=clock.today())
     waiting = WaitlistEntry.objects.filter(application__student=sofia, status=WaitlistEntry.Status.WAITING)
     assert [e.program for e in waiting] == [lincoln_4]
+
+
+def test_a_sibling_who_applies_on_its_own_again_gets_its_own_number(alice, sofia, lincoln_4):
+    from tests.factories import StudentFactory
+
+    brother = StudentFactory(family=alice.family, legal_first_name="Mateo", grade=sofia.grade)
+    first = apply(sofia, [lincoln_4], alice)
+    joined = apply(brother, [lincoln_4], alice, together_with=first)
+    assert joined.lottery_id == first.lottery_id
+    alone = apply(brother, [lincoln_4], alice)
+    assert alone.pk == joined.pk and alone.lottery_id == alone.public_id != first.lottery_id
+
+
+def test_the_same_priority_claimed_twice_at_one_school_is_refused(alice, sofia, lincoln_4, school_a):
+    strand = Program.objects.create(
+        cycle=lincoln_4.cycle, school=school_a, grade=4, strand_en="Dual immersion", seats=1, code="LIN-4-DI"
+    )
+    claims = [Claim(school_a.pk, "sibling", "Marta, grade 2"), Claim(school_a.pk, "sibling", "Marta, grade 2")]
+    with pytest.raises(EnrollmentError, match="once per school"):
+        apply(sofia, [lincoln_4, strand], alice, claims=claims)
+    assert not PriorityClaim.objects.exists()
+
+
+def test_an_on_time_application_cannot_be_changed_in_the_late_window(alice, sofia, lincoln_4):
+    cycle = lincoln_4.cycle
+    cycle.late_applications = True
+    cycle.save()
+    apply(sofia, [lincoln_4], alice)
+    with pytest.raises(EnrollmentError, match="closed"):
+        services.submit_application(
+            cycle=cycle, student=sofia, programs=[lincoln_4], by=alice, today=after_deadline(cycle)
+        )
